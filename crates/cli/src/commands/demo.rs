@@ -1,0 +1,608 @@
+//! `phongdich demo`: builds a synthetic Lai Châu (people, places, a month of check-ins,
+//! trips, contacts, cases and tests) with `phongdich-synth`, then either writes the
+//! interchange files (`--export DIR`) or loads it into a database and serves it with
+//! the web app.
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use phongdich_domain::{
+    AdminLevel, AdminUnit, BirthDate, Case, CaseOutcome, FullName, IdentityDocument, Interval,
+    Phone, PlaceKind, Timestamp,
+};
+use phongdich_store::{
+    BulkLoader, IdTable, NewCase, NewContact, NewHousehold, NewPerson, NewPlace, NewPresence,
+    NewTest, Store, StoreError,
+};
+use phongdich_synth::{generate, Counts, CsvExport, Params, Phase, Progress, Sink};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Options of `phongdich demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same province.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of people (Lai Châu has about 460,000).
+    #[arg(long, default_value_t = phongdich_synth::generate::DEFAULT_PEOPLE)]
+    pub people: u32,
+    /// Number of days of activity.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// First day (local), YYYY-MM-DD.
+    #[arg(long, default_value = "2021-05-01")]
+    pub start: NaiveDate,
+    /// Number of confirmed cases [default: 1,000 per 460,000 people].
+    #[arg(long)]
+    pub cases: Option<u32>,
+    /// Address the web app listens on once the province is loaded.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Database to load into [default: a fresh `phongdich-demo.db` SQLite file,
+    /// replaced if it exists].
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Write the interchange files (persons, places, presences, contacts, cases, tests)
+    /// to this directory and exit.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+}
+
+impl DemoArgs {
+    /// The generator's parameters.
+    pub fn params(&self) -> Params {
+        let mut params = Params::scaled(self.seed, self.people, self.days);
+        params.start = self.start;
+        if let Some(cases) = self.cases {
+            params.cases = cases;
+        }
+        params
+    }
+}
+
+/// The province the demo is built on: Lai Châu's districts and communes from the
+/// official list embedded in the store crate.
+pub fn lai_chau_units() -> anyhow::Result<Vec<AdminUnit>> {
+    let all = phongdich_store::admin::official_units()
+        .context("reading the official administrative units")?;
+    let province = phongdich_synth::LAI_CHAU;
+    let districts: Vec<_> = all
+        .iter()
+        .filter(|u| {
+            u.level == AdminLevel::District
+                && u.parent.as_ref().map(|p| p.as_str()) == Some(province)
+        })
+        .map(|u| u.code.clone())
+        .collect();
+    let units: Vec<AdminUnit> = all
+        .into_iter()
+        .filter(|u| match u.level {
+            AdminLevel::Province => u.code.as_str() == province,
+            AdminLevel::District => districts.contains(&u.code),
+            _ => u.parent.as_ref().is_some_and(|p| districts.contains(p)),
+        })
+        .collect();
+    if !units.iter().any(|u| u.level == AdminLevel::Commune) {
+        bail!("the official list holds no commune of province {province}");
+    }
+    Ok(units)
+}
+
+/// A progress bar on stderr that follows the generator's phases.
+fn progress_bar() -> (ProgressBar, impl FnMut(Progress)) {
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:<22} [{bar:40}] {percent:>3}% {elapsed_precise} (còn {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let b = bar.clone();
+    let mut phase: Option<Phase> = None;
+    let update = move |p: Progress| {
+        if phase != Some(p.phase) {
+            phase = Some(p.phase);
+            b.set_message(p.phase.label_vi());
+            b.set_length(p.total.max(1));
+            b.reset_eta();
+        }
+        b.set_position(p.done);
+    };
+    (bar, update)
+}
+
+/// Generates into `sink` with a progress bar; returns the counts.
+fn build<S: Sink>(args: &DemoArgs, sink: &mut S) -> anyhow::Result<Counts> {
+    let units = lai_chau_units()?;
+    let params = args.params();
+    tracing::info!(
+        seed = params.seed,
+        people = params.people,
+        days = params.days,
+        start = %params.start,
+        cases = params.cases,
+        "building the synthetic province"
+    );
+    let (bar, mut update) = progress_bar();
+    let result = generate(&units, &params, sink, &mut update);
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+fn log_summary(counts: &Counts, elapsed: std::time::Duration) {
+    tracing::info!(
+        villages = counts.villages,
+        households = counts.households,
+        persons = counts.persons,
+        venues = counts.places_of(PlaceKind::Venue),
+        rooms = counts.places_of(PlaceKind::Room),
+        trips = counts.places_of(PlaceKind::Vehicle),
+        presences = counts.total_presences(),
+        venue_checkins = counts.presences_of(PlaceKind::Venue),
+        trip_passengers = counts.presences_of(PlaceKind::Vehicle),
+        hotel_stays = counts.presences_of(PlaceKind::Room),
+        contacts = counts.contacts,
+        cases = counts.cases,
+        tests = counts.tests,
+        seconds = elapsed.as_secs_f64(),
+        "synthetic province built"
+    );
+}
+
+/// Writes the interchange files into `dir` (created if missing).
+pub fn export(args: &DemoArgs, dir: &Path) -> anyhow::Result<Counts> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let started = Instant::now();
+    let mut sink = CsvExport::create(dir)?;
+    let counts = build(args, &mut sink)?;
+    log_summary(&counts, started.elapsed());
+    for name in phongdich_synth::export::FILES {
+        let path = dir.join(name);
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        tracing::info!(file = %path.display(), bytes, "written");
+    }
+    Ok(counts)
+}
+
+/// The demo database unless `--database-url` says otherwise.
+pub const DEFAULT_DEMO_DATABASE: &str = "phongdich-demo.db";
+
+/// Rows buffered before they are written to the database.
+const BATCH_ROWS: usize = 50_000;
+
+/// A [`Sink`] that buffers rows and writes them through the store's bulk loader, in an
+/// order that satisfies foreign keys (units, places, households, persons, then the
+/// rest). Ids from the generator are shifted past any rows already in the database.
+struct StoreSink<'r> {
+    rt: &'r tokio::runtime::Runtime,
+    loader: BulkLoader,
+    person_offset: i64,
+    place_offset: i64,
+    household_offset: i64,
+    units: Vec<AdminUnit>,
+    places: Vec<NewPlace>,
+    households: Vec<NewHousehold>,
+    persons: Vec<NewPerson>,
+    presences: Vec<NewPresence>,
+    contacts: Vec<NewContact>,
+    cases: Vec<NewCase>,
+    tests: Vec<NewTest>,
+    pending: usize,
+}
+
+impl std::fmt::Debug for StoreSink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSink")
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("generated {what}: {err}"))
+}
+
+fn interval(start: Timestamp, end: Timestamp) -> Result<Interval, StoreError> {
+    Interval::new(start, end).map_err(|e| invalid("interval", e))
+}
+
+impl<'r> StoreSink<'r> {
+    async fn start(store: &Store) -> Result<(BulkLoader, i64, i64, i64), StoreError> {
+        let mut loader = store.bulk().await?;
+        let person = loader.first_free_id(IdTable::Person).await? - 1;
+        let place = loader.first_free_id(IdTable::Place).await? - 1;
+        let household = loader.first_free_id(IdTable::Household).await? - 1;
+        Ok((loader, person, place, household))
+    }
+
+    fn new(rt: &'r tokio::runtime::Runtime, store: &Store) -> Result<Self, StoreError> {
+        let (loader, person_offset, place_offset, household_offset) =
+            rt.block_on(Self::start(store))?;
+        Ok(Self {
+            rt,
+            loader,
+            person_offset,
+            place_offset,
+            household_offset,
+            units: Vec::new(),
+            places: Vec::new(),
+            households: Vec::new(),
+            persons: Vec::new(),
+            presences: Vec::with_capacity(BATCH_ROWS),
+            contacts: Vec::new(),
+            cases: Vec::new(),
+            tests: Vec::new(),
+            pending: 0,
+        })
+    }
+
+    fn added(&mut self) -> Result<(), StoreError> {
+        self.pending += 1;
+        if self.pending >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let Self {
+            rt,
+            loader,
+            units,
+            places,
+            households,
+            persons,
+            presences,
+            contacts,
+            cases,
+            tests,
+            ..
+        } = self;
+        rt.block_on(async {
+            loader.units(units).await?;
+            loader.places(places).await?;
+            loader.households(households).await?;
+            loader.persons(persons).await?;
+            loader.presences(presences).await?;
+            loader.contacts(contacts).await?;
+            loader.cases(cases).await?;
+            loader.tests(tests).await?;
+            Ok::<_, StoreError>(())
+        })?;
+        units.clear();
+        places.clear();
+        households.clear();
+        persons.clear();
+        presences.clear();
+        contacts.clear();
+        cases.clear();
+        tests.clear();
+        self.pending = 0;
+        Ok(())
+    }
+
+    /// Writes what is buffered and commits the load (indexes are rebuilt here).
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.flush()?;
+        let Self { rt, loader, .. } = self;
+        rt.block_on(loader.commit())
+    }
+
+    fn person_id(&self, id: u32) -> i64 {
+        self.person_offset + i64::from(id)
+    }
+}
+
+impl Sink for StoreSink<'_> {
+    type Error = StoreError;
+
+    fn unit(&mut self, v: &phongdich_synth::Village<'_>) -> Result<(), StoreError> {
+        self.units.push(AdminUnit {
+            code: v.code.clone(),
+            name: v.name.to_owned(),
+            level: AdminLevel::Village,
+            parent: Some(v.commune.clone()),
+        });
+        self.added()
+    }
+
+    fn household(&mut self, h: &phongdich_synth::Household<'_>) -> Result<(), StoreError> {
+        self.households.push(NewHousehold {
+            id: Some(self.household_offset + i64::from(h.id)),
+            reference: h.reference.to_owned(),
+            unit_code: h.unit_code.clone(),
+            address: Some(h.address.to_owned()),
+        });
+        self.added()
+    }
+
+    fn person(&mut self, p: &phongdich_synth::Person<'_>) -> Result<(), StoreError> {
+        self.persons.push(NewPerson {
+            id: Some(self.person_id(p.id)),
+            reference: p.reference.to_owned(),
+            full_name: FullName::parse(p.full_name).map_err(|e| invalid("name", e))?,
+            birth: Some(BirthDate::Date(p.birth)),
+            sex: Some(p.sex),
+            identity: Some(IdentityDocument::parse(p.id_number).map_err(|e| invalid("CCCD", e))?),
+            nationality: p.nationality.to_owned(),
+            phone: p
+                .phone
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| invalid("phone", e))?,
+            address: Some(p.address.to_owned()),
+            unit_code: Some(p.unit_code.clone()),
+            household_id: Some(self.household_offset + i64::from(p.household)),
+        });
+        self.added()
+    }
+
+    fn place(&mut self, p: &phongdich_synth::Place<'_>) -> Result<(), StoreError> {
+        self.places.push(NewPlace {
+            id: Some(self.place_offset + i64::from(p.id)),
+            reference: p.reference.to_owned(),
+            kind: p.kind,
+            venue_kind: p.venue_kind,
+            name: p.name.to_owned(),
+            unit_code: p.unit_code.cloned(),
+            address: Some(p.address.to_owned()),
+            capacity: p.capacity.map(i64::from),
+            operator: p.operator.map(str::to_owned),
+        });
+        self.added()
+    }
+
+    fn presence(&mut self, p: &phongdich_synth::Presence<'_>) -> Result<(), StoreError> {
+        self.presences.push(NewPresence {
+            person_id: self.person_id(p.person),
+            place_id: self.place_offset + i64::from(p.place),
+            interval: interval(p.start, p.end)?,
+        });
+        self.added()
+    }
+
+    fn contact(&mut self, c: &phongdich_synth::Contact<'_>) -> Result<(), StoreError> {
+        self.contacts.push(NewContact {
+            a_id: self.person_id(c.a),
+            b_id: self.person_id(c.b),
+            interval: interval(c.start, c.end)?,
+            setting: Some(c.setting.as_str().to_owned()),
+        });
+        self.added()
+    }
+
+    fn case(&mut self, c: &phongdich_synth::CaseRecord<'_>) -> Result<(), StoreError> {
+        self.cases.push(NewCase {
+            person_id: self.person_id(c.person),
+            case: Case {
+                onset: c.onset,
+                sample_date: Some(c.sample_date),
+                infectious_from: c.infectious_from,
+                isolated_at: Some(c.isolated_at),
+                classification: c.classification,
+                outcome: CaseOutcome::UnderTreatment,
+            },
+        });
+        self.added()
+    }
+
+    fn test(&mut self, t: &phongdich_synth::TestRecord<'_>) -> Result<(), StoreError> {
+        self.tests.push(NewTest {
+            person_id: self.person_id(t.person),
+            sampled_at: t.sampled_at,
+            kind: t.kind,
+            result: t.result,
+            laboratory: Some("CDC Lai Châu".to_owned()),
+        });
+        self.added()
+    }
+}
+
+/// The database to load: `--database-url`, or a fresh `phongdich-demo.db` (an old one
+/// and its WAL files are removed first).
+fn database_url(args: &DemoArgs) -> anyhow::Result<String> {
+    if let Some(url) = &args.database_url {
+        return Ok(url.clone());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{DEFAULT_DEMO_DATABASE}{suffix}");
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!(file = %path, "old demo database removed"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing the old {path}")),
+        }
+    }
+    Ok(format!("sqlite://{DEFAULT_DEMO_DATABASE}"))
+}
+
+/// Builds the province into the database `url` (migrated first); returns the counts.
+pub fn load(args: &DemoArgs, url: &str) -> anyhow::Result<Counts> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let started = Instant::now();
+    let store = rt.block_on(async {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok::<_, StoreError>(store)
+    })?;
+    let mut sink = StoreSink::new(&rt, &store)?;
+    let counts = build(args, &mut sink)?;
+    tracing::info!("committing and building indexes");
+    // Index building takes tens of seconds at full size: keep a spinner going.
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message("ghi dữ liệu, lập chỉ mục (committing, building indexes)");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let committed = sink.commit();
+    spinner.finish_and_clear();
+    committed?;
+    rt.block_on(store.close());
+    log_summary(&counts, started.elapsed());
+    Ok(counts)
+}
+
+/// Serves the province in the database `url` on `listener` until `shutdown`.
+async fn serve_until(
+    url: String,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Store::connect(&url).await?;
+    let address = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    tracing::info!(%address, "serving the demo province on http://{address}/ (Ctrl-C stops)");
+    let state = phongdich_server::AppState::new(store, phongdich_server::Settings::default());
+    phongdich_server::serve(listener, state, shutdown)
+        .await
+        .context("serving the web app")
+}
+
+/// Serves the loaded province with the web app on `listen` until Ctrl-C.
+fn serve(url: &str, listen: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let shutdown = async {
+            // If the signal cannot be watched the app runs until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        serve_until(url.to_owned(), listener, shutdown).await
+    })
+}
+
+/// Runs `phongdich demo`.
+pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.export {
+        export(&args, dir)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let url = database_url(&args)?;
+    load(&args, &url)?;
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        tracing::info!(file, bytes, "demo database written");
+    }
+    serve(&url, &args.listen)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        demo: DemoArgs,
+    }
+
+    #[test]
+    fn defaults_are_the_province_over_a_month() {
+        let w = Wrapper::try_parse_from(["demo"]).expect("parses");
+        let p = w.demo.params();
+        assert_eq!((p.seed, p.people, p.days, p.cases), (1, 460_000, 30, 1_000));
+        assert_eq!(p.start, NaiveDate::from_ymd_opt(2021, 5, 1).expect("date"));
+    }
+
+    #[test]
+    fn lai_chau_has_106_communes() {
+        let units = lai_chau_units().expect("units");
+        assert_eq!(
+            units
+                .iter()
+                .filter(|u| u.level == AdminLevel::Commune)
+                .count(),
+            106
+        );
+        assert_eq!(
+            units
+                .iter()
+                .filter(|u| u.level == AdminLevel::District)
+                .count(),
+            8
+        );
+    }
+
+    #[test]
+    fn load_fills_a_fresh_sqlite_database() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let w =
+            Wrapper::try_parse_from(["demo", "--people", "1500", "--days", "3"]).expect("parses");
+        let counts = load(&w.demo, &url).expect("loads");
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let stored = rt
+            .block_on(async { Store::connect(&url).await?.counts().await })
+            .expect("counts");
+        assert_eq!(stored.persons, counts.persons);
+        assert_eq!(stored.households, counts.households);
+        assert_eq!(stored.places, counts.total_places());
+        assert_eq!(stored.presences, counts.total_presences());
+        assert_eq!(stored.contacts, counts.contacts);
+        assert_eq!(stored.cases, counts.cases);
+        assert_eq!(stored.tests, counts.tests);
+    }
+
+    #[test]
+    fn the_loaded_province_is_served() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let w =
+            Wrapper::try_parse_from(["demo", "--people", "800", "--days", "1"]).expect("parses");
+        load(&w.demo, &url).expect("loads");
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("port");
+            let address = listener.local_addr().expect("address");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(serve_until(url, listener, async {
+                let _ = stopped.await;
+            }));
+            let response = tokio::task::spawn_blocking(move || {
+                let mut stream = std::net::TcpStream::connect(address).expect("connects");
+                stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n")
+                    .expect("request");
+                let mut response = String::new();
+                stream.read_to_string(&mut response).expect("response");
+                response
+            })
+            .await
+            .expect("client");
+            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+            let _ = stop.send(());
+            server.await.expect("server task").expect("served");
+        });
+    }
+
+    #[test]
+    fn export_writes_the_interchange_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let w = Wrapper::try_parse_from(["demo", "--people", "1500", "--days", "2", "--seed", "3"])
+            .expect("parses");
+        let counts = export(&w.demo, dir.path()).expect("exports");
+        assert_eq!(counts.persons, 1_500);
+        for name in phongdich_synth::export::FILES {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
+        let persons = std::fs::read_to_string(dir.path().join("persons.csv")).expect("persons");
+        assert_eq!(persons.lines().count(), 1_501);
+    }
+}

@@ -1,0 +1,125 @@
+//! The one settings struct: defaults, then `PHONGDICH_*` environment variables, then
+//! command-line flags. Every variable:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PHONGDICH_DATABASE_URL` | `sqlite://phongdich.db` | `sqlite:` file or `postgres://` URL (`--database-url` overrides) |
+//! | `PHONGDICH_PROVINCE` | `12` (Lai Châu) | official code of the province this deployment serves |
+//! | `PHONGDICH_LISTEN` | `127.0.0.1:8080` | address the web app listens on |
+//! | `PHONGDICH_LOG` | `info` | log filter (`tracing` env-filter syntax, e.g. `phongdich_store=debug`) |
+
+use anyhow::{bail, Context};
+use phongdich_domain::{AdminLevel, UnitCode};
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Settings of a `phongdich` process.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Database URL; may hold a password, so `Debug` masks it.
+    pub database_url: String,
+    /// The province served.
+    pub province: UnitCode,
+    /// Address the web app listens on.
+    pub listen: SocketAddr,
+    /// Log filter.
+    pub log: String,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field(
+                "database_url",
+                &phongdich_store::redact_url(&self.database_url),
+            )
+            .field("province", &self.province)
+            .field("listen", &self.listen)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Defaults overridden by the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Defaults overridden by whatever `lookup` returns for each `PHONGDICH_*` name
+    /// (empty values count as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let province_text = get("PHONGDICH_PROVINCE")
+            .unwrap_or_else(|| phongdich_store::admin::DEFAULT_PROVINCE.to_owned());
+        let province = UnitCode::parse(&province_text).context("PHONGDICH_PROVINCE")?;
+        if province.level() != AdminLevel::Province {
+            bail!("PHONGDICH_PROVINCE: `{province_text}` is not a province code (2 digits, e.g. 12 for Lai Châu)");
+        }
+        let listen_text = get("PHONGDICH_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen = listen_text.parse().with_context(|| {
+            format!("PHONGDICH_LISTEN: `{listen_text}` is not an address like 127.0.0.1:8080")
+        })?;
+        Ok(Self {
+            database_url: get("PHONGDICH_DATABASE_URL")
+                .unwrap_or_else(|| phongdich_store::DEFAULT_DATABASE_URL.to_owned()),
+            province,
+            listen,
+            log: get("PHONGDICH_LOG").unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+
+    /// These settings with the database URL a `--database-url` flag gave, if any.
+    pub fn with_database_url(mut self, flag: Option<String>) -> Self {
+        if let Some(url) = flag.filter(|u| !u.trim().is_empty()) {
+            self.database_url = url;
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply() -> anyhow::Result<()> {
+        let s = settings(&[])?;
+        assert_eq!(s.database_url, "sqlite://phongdich.db");
+        assert_eq!(s.province.as_str(), "12");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.log, "info");
+        Ok(())
+    }
+
+    #[test]
+    fn environment_then_flag_override() -> anyhow::Result<()> {
+        let s = settings(&[
+            ("PHONGDICH_DATABASE_URL", "postgres://u:secret@h/db"),
+            ("PHONGDICH_PROVINCE", "11"),
+            ("PHONGDICH_LISTEN", "0.0.0.0:80"),
+        ])?;
+        assert_eq!(s.province.as_str(), "11");
+        assert_eq!(s.listen.port(), 80);
+        assert!(!format!("{s:?}").contains("secret"));
+        let s = s.with_database_url(Some("sqlite://other.db".into()));
+        assert_eq!(s.database_url, "sqlite://other.db");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        assert!(settings(&[("PHONGDICH_PROVINCE", "03460")]).is_err());
+        assert!(settings(&[("PHONGDICH_PROVINCE", "x")]).is_err());
+        assert!(settings(&[("PHONGDICH_LISTEN", "localhost")]).is_err());
+    }
+}

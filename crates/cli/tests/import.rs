@@ -1,0 +1,285 @@
+//! `phongdich migrate` and `phongdich import`, run as the built binary against a
+//! temporary SQLite file and, when `PHONGDICH_TEST_PG` is set (required under
+//! `CI=true`), a fresh PostgreSQL database.
+
+#![allow(clippy::unwrap_used)]
+
+use phongdich_store::{PersonQuery, Store};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const PERSONS_HEADER: &str =
+    "ref,full_name,birth,sex,id_number,nationality,phone,address,unit_code,household";
+
+/// A temporary directory for input files and a fresh database.
+struct Env {
+    dir: tempfile::TempDir,
+    url: String,
+    /// Keeps the PostgreSQL database until the test ends.
+    _pg: Option<phongdich_store::testing::TestDb>,
+}
+
+impl Env {
+    /// A SQLite file, and a PostgreSQL database when configured.
+    fn all() -> Vec<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let mut envs = vec![Self {
+            dir,
+            url,
+            _pg: None,
+        }];
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        if let Some(db) = rt
+            .block_on(phongdich_store::testing::fresh_postgres())
+            .unwrap()
+        {
+            envs.push(Self {
+                dir: tempfile::tempdir().unwrap(),
+                url: db.url.clone(),
+                _pg: Some(db),
+            });
+        }
+        envs
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    fn phongdich(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_phongdich"))
+            .args(args)
+            .args(["--database-url", &self.url()])
+            .env_remove("PHONGDICH_DATABASE_URL")
+            .env("PHONGDICH_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    fn import(&self, kind: &str, path: &Path) -> Output {
+        self.phongdich(&["import", kind, path.to_str().unwrap()])
+    }
+
+    fn store<T>(&self, f: impl AsyncFnOnce(&Store) -> T) -> T {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = Store::connect(&self.url()).await.unwrap();
+            let out = f(&store).await;
+            store.close().await;
+            out
+        })
+    }
+
+    fn persons(&self) -> u64 {
+        self.store(async |s| s.counts().await.unwrap().persons)
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn good_persons() -> String {
+    format!(
+        "{PERSONS_HEADER}\n\
+         P1,Nguyễn Văn An,1987-03-04,nam,001203004567,VN,0912345678,Bản Nà Khum,03460,H1\n\
+         P2,Lò Thị Bình,1990,nữ,,,,,03460,H1\n\
+         P3,Giàng A Páo,04/05/2001,M,040123456,,+84 912 345 679,,,\n"
+    )
+}
+
+#[test]
+fn migrate_runs_twice() {
+    for env in Env::all() {
+        for _ in 0..2 {
+            let out = env.phongdich(&["migrate"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let communes = env.store(async |s| {
+            let lai_chau = phongdich_domain::UnitCode::parse("12").unwrap();
+            s.communes_of_province(&lai_chau).await.unwrap().len()
+        });
+        assert_eq!(communes, 106);
+    }
+}
+
+#[test]
+fn a_good_persons_file_is_imported() {
+    for env in Env::all() {
+        let file = env.file("persons.csv", &good_persons());
+        let out = env.import("persons", &file);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("imported 3 persons"));
+        let (total, household_members) = env.store(async |s| {
+            let found = s
+                .search_persons(&PersonQuery {
+                    text: "nguyen van an".into(),
+                    ..PersonQuery::default()
+                })
+                .await
+                .unwrap();
+            let an = &found.items[0];
+            let members = s.household_members(an.household_id.unwrap()).await.unwrap();
+            (found.total, members.len())
+        });
+        assert_eq!((total, household_members), (1, 2));
+    }
+}
+
+#[test]
+fn one_bad_row_changes_nothing_and_names_the_line() {
+    for env in Env::all() {
+        let file = env.file(
+            "persons.csv",
+            &format!(
+                "{PERSONS_HEADER}\n\
+                 P1,Nguyễn Văn An,1987-03-04,nam,001203004567,VN,0912345678,,03460,\n\
+                 P2,Lò Thị Bình,1990,nữ,12345,,,,03460,\n\
+                 P3,Giàng A Páo,2001,nam,,,,,03460,\n"
+            ),
+        );
+        let out = env.import("persons", &file);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("line 3, column id_number:"), "{err}");
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert_eq!(env.persons(), 0);
+    }
+}
+
+#[test]
+fn duplicate_identity_numbers_are_reported_not_merged() {
+    for env in Env::all() {
+        let out = env.import("persons", &env.file("a.csv", &good_persons()));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let file = env.file(
+            "b.csv",
+            &format!(
+                "{PERSONS_HEADER}\n\
+                 P10,Nguyễn Văn Anh,,,001203004567,,123,,99999,\n\
+                 P11,Lò Văn C,,,079123456789,,,,,\n\
+                 P12,Lò Văn D,,,079 123 456 789,,,,,\n"
+            ),
+        );
+        let out = env.import("persons", &file);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("line 2, column id_number: identity number 001203004567 is already registered to person P1"), "{err}");
+        assert!(
+            err.contains(
+                "line 4, column id_number: identity number 079123456789 is already on line 3"
+            ),
+            "{err}"
+        );
+        // A row's other problems do not hide its duplicate (and vice versa).
+        assert!(err.contains("line 2, column phone:"), "{err}");
+        assert!(
+            err.contains("line 2, column unit_code: unknown administrative unit 99999"),
+            "{err}"
+        );
+        assert_eq!(env.persons(), 3);
+    }
+}
+
+#[test]
+fn an_xlsx_file_is_imported() {
+    for env in Env::all() {
+        let path = env.dir.path().join("persons.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let rows = [
+            PERSONS_HEADER.split(',').collect::<Vec<_>>(),
+            vec![
+                "P1",
+                "Nguyễn Văn An",
+                "1987-03-04",
+                "nam",
+                "001203004567",
+                "VN",
+                "0912345678",
+                "",
+                "03460",
+                "",
+            ],
+            vec!["P2", "Lò Thị Bình", "", "nữ", "", "", "", "", "03460", ""],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *cell).unwrap();
+            }
+        }
+        // A year typed as a number reads as the text a CSV would hold.
+        sheet.write_number(2, 2, 1990).unwrap();
+        workbook.save(&path).unwrap();
+        let out = env.import("persons", &path);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let birth = env.store(async |s| s.person_by_ref("P2").await.unwrap().birth);
+        assert_eq!(birth, Some(phongdich_domain::BirthDate::Year(1990)));
+    }
+}
+
+#[test]
+fn tracing_files_are_imported_against_known_persons() {
+    for env in Env::all() {
+        let out = env.import("persons", &env.file("persons.csv", &good_persons()));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let presences = env.file(
+            "presences.csv",
+            "person,place,kind,start,end\n\
+             P1,V1,venue,2021-05-12T08:00:00+07:00,2021-05-12T09:00:00+07:00\n\
+             P2,V1,venue,1620781200,1620784800\n",
+        );
+        let out = env.import("presences", &presences);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let contacts = env.file(
+            "contacts.csv",
+            "a,b,start,end\nP1,P2,1620781200,1620784800\n",
+        );
+        let out = env.import("contacts", &contacts);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cases = env.file(
+            "cases.csv",
+            "person,infectious_from,isolated_at\nP1,2021-05-10T00:00:00+07:00,\n",
+        );
+        let out = env.import("cases", &cases);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = env.import("cases", &cases);
+        assert!(stderr(&out).contains("line 2, column person: person P1 already has a case"));
+
+        let bad = env.file(
+            "bad.csv",
+            "person,place,kind,start,end\n\
+             P9,V1,venue,1,2\n\
+             P1,V1,room,1,2\n\
+             P1,V2,boat,3,1\n",
+        );
+        let out = env.import("presences", &bad);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        for expected in [
+            "line 2, column person: unknown person P9",
+            "line 3, column kind: place V1 is a venue, not a room",
+            "line 4, column kind:",
+            "line 4, column end:",
+        ] {
+            assert!(err.contains(expected), "{expected} not in {err}");
+        }
+        let counts = env.store(async |s| s.counts().await.unwrap());
+        assert_eq!(
+            (
+                counts.presences,
+                counts.places,
+                counts.contacts,
+                counts.cases
+            ),
+            (2, 1, 1, 1)
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Test helpers: the real server on 127.0.0.1:0 over a fresh database, one helper per
+//! endpoint.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use phongdich_server::{AppState, Settings};
+use phongdich_store::testing::{all_backends, TestDb};
+use tokio::sync::oneshot;
+
+/// A running server and its database; the server stops when this is dropped.
+pub struct TestApp {
+    /// Base URL, `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The database (kept alive for the server's lifetime).
+    pub db: TestDb,
+    /// An HTTP client that does not follow redirects.
+    pub client: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Starts the app on a random port over `db`.
+    pub async fn start(db: TestDb) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(db.store.clone(), Settings::default());
+        tokio::spawn(phongdich_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            db,
+            client,
+            _stop: stop,
+        }
+    }
+
+    /// One started app per backend (SQLite always; PostgreSQL when `PHONGDICH_TEST_PG` is set).
+    pub async fn all() -> Vec<Self> {
+        let mut apps = Vec::new();
+        for db in all_backends().await.unwrap() {
+            apps.push(Self::start(db).await);
+        }
+        apps
+    }
+
+    /// `GET path`, with an optional `Cookie` header.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{}", self.base, path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// `GET /`.
+    pub async fn get_landing(&self, cookie: Option<&str>) -> reqwest::Response {
+        self.get("/", cookie).await
+    }
+
+    /// `GET /healthz`.
+    pub async fn get_health(&self) -> reqwest::Response {
+        self.get("/healthz", None).await
+    }
+}
+
+/// Extracts `name=value` of cookie `name` from a response's `Set-Cookie` headers.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The value of hidden field `name` in a page.
+pub fn hidden_field(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    Some(body[start..start + body[start..].find('"')?].to_owned())
+}
+
+impl TestApp {
+    /// Creates an account with this role and jurisdiction (`unit`, code).
+    pub async fn add_user(&self, username: &str, password: &str, role: &str, unit: &str) {
+        self.add_user_in(username, password, role, "unit", unit)
+            .await;
+    }
+
+    /// Creates an account with this role and jurisdiction (`kind`, code).
+    pub async fn add_user_in(
+        &self,
+        username: &str,
+        password: &str,
+        role: &str,
+        kind: &str,
+        code: &str,
+    ) {
+        let hash = phongdich_server::auth::hash_password(password).unwrap();
+        self.db
+            .store
+            .insert_user(&phongdich_store::NewUser {
+                username: username.to_owned(),
+                display_name: format!("Cán bộ {username}"),
+                password_hash: hash,
+                role: role.to_owned(),
+                jurisdiction_kind: kind.to_owned(),
+                jurisdiction_code: code.to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// `POST /signin` after `GET /signin`, as a browser does; returns the response.
+    pub async fn post_signin(&self, username: &str, password: &str) -> reqwest::Response {
+        let form = self.get("/signin", None).await;
+        let cookie = set_cookie(&form, "pd_signin").unwrap();
+        let csrf = hidden_field(&form.text().await.unwrap(), "csrf").unwrap();
+        self.client
+            .post(format!("{}/signin", self.base))
+            .header("cookie", cookie)
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/dashboard"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the session cookie (`pd_session=...`).
+    pub async fn signed_in(&self, username: &str, password: &str) -> String {
+        let res = self.post_signin(username, password).await;
+        assert_eq!(res.status(), 303, "sign-in of {username} failed");
+        set_cookie(&res, "pd_session").unwrap()
+    }
+
+    /// `POST path` with a form and an optional cookie.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+}

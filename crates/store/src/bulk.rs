@@ -1,0 +1,260 @@
+//! The bulk loader: batches of plain rows written fast, all in one transaction.
+//!
+//! On SQLite rows go in as multi-row `insert` statements (thousands of rows each) in
+//! one `begin immediate` transaction; on PostgreSQL through `copy ... from stdin`.
+//! A load that starts on an empty `presence` or `contact` table drops their secondary
+//! indexes (and, on PostgreSQL, their foreign keys) and rebuilds them at commit, inside
+//! the same transaction: building an index once from millions of rows is several
+//! times faster than maintaining it row by row. Other readers see the old table, with
+//! its indexes, until the commit (on PostgreSQL they wait for it: the table is locked).
+//!
+//! Rows may carry ids (the synthetic generator numbers everything itself, so presences
+//! can point at persons without a lookup); rows without one get the next free id of
+//! their table. Nothing is visible to others until [`BulkLoader::commit`]; dropping the
+//! loader rolls everything back.
+
+use crate::backend::{BulkRow, BulkSink, FieldSink, RowBatch, Table};
+use crate::error::Result;
+use crate::trace::TraceLevel;
+use crate::{
+    cases::{NewCase, NewTest},
+    contacts::NewContact,
+    persons::{NewHousehold, NewPerson},
+    places::{NewPlace, NewPresence},
+    Store,
+};
+use phongdich_domain::AdminUnit;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Tables whose rows have generated ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdTable {
+    /// `household`.
+    Household,
+    /// `person`.
+    Person,
+    /// `place`.
+    Place,
+    /// `presence`.
+    Presence,
+    /// `contact`.
+    Contact,
+    /// `infection_case`.
+    Case,
+    /// `lab_test`.
+    Test,
+}
+
+impl IdTable {
+    fn table(self) -> &'static Table {
+        match self {
+            Self::Household => &crate::persons::HOUSEHOLD,
+            Self::Person => &crate::persons::PERSON,
+            Self::Place => &crate::places::PLACE,
+            Self::Presence => &crate::places::PRESENCE,
+            Self::Contact => &crate::contacts::CONTACT,
+            Self::Case => &crate::cases::INFECTION_CASE,
+            Self::Test => &crate::cases::LAB_TEST,
+        }
+    }
+}
+
+/// One bulk load in progress; see the module documentation.
+pub struct BulkLoader {
+    sink: Box<dyn BulkSink>,
+    /// Next free id per table, read on first use and advanced past every id written.
+    next_ids: HashMap<&'static str, i64>,
+    /// Tables this load has written to.
+    started: Vec<&'static str>,
+    /// Tables whose deferred indexes were dropped, rebuilt at commit.
+    rebuild: Vec<&'static Table>,
+    written: u64,
+}
+
+impl fmt::Debug for BulkLoader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkLoader")
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rows with their ids resolved.
+struct Batch<'r, T> {
+    rows: &'r [T],
+    ids: Vec<i64>,
+}
+
+impl<T: BulkRow> RowBatch for Batch<'_, T> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn write_row<'a>(&'a self, i: usize, out: &mut dyn FieldSink<'a>) {
+        if let Some(id) = self.ids.get(i) {
+            out.int(*id);
+        }
+        self.rows[i].write(out);
+    }
+}
+
+impl Store {
+    /// Starts a bulk load (one transaction; on SQLite it holds the write lock until
+    /// [`BulkLoader::commit`]).
+    pub async fn bulk(&self) -> Result<BulkLoader> {
+        Ok(BulkLoader {
+            sink: self.inner.backend.begin_bulk().await?,
+            next_ids: HashMap::new(),
+            started: Vec::new(),
+            rebuild: Vec::new(),
+            written: 0,
+        })
+    }
+}
+
+impl BulkLoader {
+    /// The first id of `table` that no row uses yet, counting rows this load wrote.
+    pub async fn first_free_id(&mut self, table: IdTable) -> Result<i64> {
+        self.next_id(table.table()).await
+    }
+
+    async fn next_id(&mut self, table: &'static Table) -> Result<i64> {
+        if let Some(&next) = self.next_ids.get(table.name) {
+            return Ok(next);
+        }
+        self.sink.lock_ids(table).await?;
+        let sql = format!(
+            "select cast(coalesce(max(id), 0) + 1 as bigint) from {}",
+            table.name
+        );
+        let next = self.sink.fetch_i64(&sql).await?;
+        self.next_ids.insert(table.name, next);
+        Ok(next)
+    }
+
+    async fn load<T: BulkRow>(&mut self, rows: &[T]) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let table = T::TABLE;
+        if !self.started.contains(&table.name) {
+            self.started.push(table.name);
+            self.defer_indexes(table).await?;
+        }
+        let ids = if table.has_id {
+            let mut next = self.next_id(table).await?;
+            let ids: Vec<i64> = rows
+                .iter()
+                .map(|r| {
+                    let id = r.id().unwrap_or(next);
+                    next = next.max(id + 1);
+                    id
+                })
+                .collect();
+            self.next_ids.insert(table.name, next);
+            ids
+        } else {
+            Vec::new()
+        };
+        let n = self.sink.write(table, &Batch { rows, ids }).await?;
+        self.written += n;
+        Ok(n)
+    }
+
+    /// On the first write to an empty table with deferrable indexes, drops them (and,
+    /// where the backend can, its row-by-row foreign-key checks) until commit.
+    async fn defer_indexes(&mut self, table: &'static Table) -> Result<()> {
+        if table.deferred_indexes.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "select cast(count(*) as bigint) from (select 1 from {} limit 1) t",
+            table.name
+        );
+        if self.sink.fetch_i64(&sql).await? > 0 {
+            return Ok(());
+        }
+        for (name, _) in table.deferred_indexes {
+            self.sink.execute(&format!("drop index {name}")).await?;
+        }
+        self.sink.suspend_foreign_keys(table).await?;
+        self.rebuild.push(table);
+        Ok(())
+    }
+
+    /// Adds administrative units (villages, usually), parents before children.
+    pub async fn units(&mut self, rows: &[AdminUnit]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds households.
+    pub async fn households(&mut self, rows: &[NewHousehold]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds persons.
+    pub async fn persons(&mut self, rows: &[NewPerson]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds places.
+    pub async fn places(&mut self, rows: &[NewPlace]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds presences.
+    pub async fn presences(&mut self, rows: &[NewPresence]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds contacts.
+    pub async fn contacts(&mut self, rows: &[NewContact]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds cases.
+    pub async fn cases(&mut self, rows: &[NewCase]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds tests.
+    pub async fn tests(&mut self, rows: &[NewTest]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Adds trace levels (see [`BulkLoader::clear_trace_levels`] to replace them).
+    pub async fn trace_levels(&mut self, rows: &[TraceLevel]) -> Result<u64> {
+        self.load(rows).await
+    }
+
+    /// Deletes every stored trace level.
+    pub async fn clear_trace_levels(&mut self) -> Result<()> {
+        self.sink.execute("delete from trace_level").await
+    }
+
+    /// Rows written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Rebuilds any dropped indexes, then makes everything written visible at once.
+    pub async fn commit(mut self) -> Result<()> {
+        for table in std::mem::take(&mut self.rebuild) {
+            for (_, create) in table.deferred_indexes {
+                self.sink.execute(create).await?;
+            }
+        }
+        self.sink.commit().await
+    }
+}
+
+impl BulkRow for AdminUnit {
+    const TABLE: &'static Table = &crate::admin::ADMIN_UNIT;
+    fn write<'a>(&'a self, out: &mut dyn FieldSink<'a>) {
+        out.text(self.code.as_str());
+        out.text(&self.name);
+        out.owned_text(phongdich_domain::text::fold(&self.name));
+        out.text(self.level.as_str());
+        out.opt_text(self.parent.as_ref().map(|p| p.as_str()));
+    }
+}

@@ -1,0 +1,249 @@
+//! phongdich's storage: one [`Store`] over SQLite or PostgreSQL.
+//!
+//! # Design
+//!
+//! A [`Store`] is cheap to clone (an `Arc` inside) and holds two things:
+//!
+//! - an sqlx `AnyPool`, through which every ordinary query runs. The SQL is written once,
+//!   in lowercase with `$1, $2...` placeholders, and checked at run time; both databases
+//!   accept it. Values cross the `Any` driver only as `i64`, `f64`, `String`, `bool` and
+//!   their `Option`s: instants are Unix seconds (`bigint`), local dates `YYYY-MM-DD`
+//!   text, enums their `as_str()` text, and aggregates are cast to `bigint`.
+//! - a `Box<dyn Backend>` (module `backend`) for what must differ: the migration set
+//!   (`migrations/sqlite`, `migrations/postgres`), connection setup (WAL, foreign keys and
+//!   a busy timeout on SQLite) and bulk loading, implemented by `sqlite::SqliteBackend`
+//!   (multi-row `insert` statements in one `begin immediate` transaction) and
+//!   `postgres::PostgresBackend` (`copy from stdin` on a PostgreSQL-typed pool in one
+//!   transaction, then identity sequences moved past the loaded ids).
+//!
+//! The backend is chosen from the URL: `sqlite:...` or `postgres://`/`postgresql://`.
+//!
+//! Resource modules add methods to [`Store`]: [`admin`] (official units, embedded and
+//! loaded at migrate; villages), [`persons`] (persons, households, search), [`places`]
+//! (places, presences), [`contacts`], [`cases`] (cases, tests, cases by commune),
+//! [`trace`] (the levels the engine computed) and batched look-ups for imports. The bulk
+//! path is [`bulk::BulkLoader`], used by the synthetic province generator and by
+//! imports: batches of plain rows, one transaction, hundreds of thousands of rows a
+//! second on either backend.
+//!
+//! # Schema
+//!
+//! `admin_unit`, `household`, `person`, `place` (households' homes, rooms, trips,
+//! venues), `presence`, `contact`, `infection_case`, `lab_test`, `trace_level`: see
+//! `migrations/*/0001_core.sql`. Every table has `created_at`/`updated_at`; instants are
+//! `bigint` Unix seconds. Later migrations are numbered `0002_*` onwards, the same
+//! number in both directories.
+//!
+//! # Tests
+//!
+//! The feature `testing` adds `phongdich_store::testing`: fresh SQLite and PostgreSQL
+//! databases, so the same contract tests (`tests/contract.rs`) run on both, here and in
+//! other crates.
+
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod admin;
+pub mod audit;
+mod backend;
+pub mod bulk;
+pub mod cases;
+pub mod contacts;
+pub mod error;
+mod lookups;
+pub mod persons;
+pub mod places;
+mod postgres;
+pub mod sessions;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tokens;
+pub mod trace;
+pub mod users;
+
+pub use audit::{AuditEvent, NewAuditEvent};
+pub use backend::{redact_url, BackendKind};
+pub use bulk::{BulkLoader, IdTable};
+pub use cases::{CaseRecord, CommuneCount, NewCase, NewTest, TestRecord};
+pub use contacts::{Contact, NewContact};
+pub use error::{Result, StoreError};
+pub use persons::{Household, NewHousehold, NewPerson, Page, Person, PersonQuery};
+pub use places::{NewPlace, NewPresence, Place, Presence};
+pub use sessions::Session;
+pub use trace::{Exposure, ExposureKind, TraceLevel};
+pub use users::{NewUser, User};
+
+use backend::{ArgSink, Backend, BulkRow};
+use sqlx::AnyPool;
+use std::fmt;
+use std::sync::Arc;
+
+/// The default database: a SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://phongdich.db";
+
+/// A handle on the database; cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: AnyPool,
+    backend: Box<dyn Backend>,
+    /// The URL with any password masked, for logs.
+    url: String,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend.kind())
+            .field("url", &self.inner.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to the database `url` names (`sqlite://phongdich.db`,
+    /// `postgres://user@host/db`). A SQLite file is created if missing. Does not migrate:
+    /// call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let kind = BackendKind::from_url(url)?;
+        let (pool, backend): (AnyPool, Box<dyn Backend>) = match kind {
+            BackendKind::Sqlite => {
+                let (pool, b) = sqlite::SqliteBackend::connect(url).await?;
+                (pool, Box::new(b))
+            }
+            BackendKind::Postgres => {
+                let (pool, b) = postgres::PostgresBackend::connect(url).await?;
+                (pool, Box::new(b))
+            }
+        };
+        let url = redact_url(url);
+        tracing::debug!(backend = kind.as_str(), url = %url, "store connected");
+        Ok(Self {
+            inner: Arc::new(Inner { pool, backend, url }),
+        })
+    }
+
+    /// Applies pending migrations, then loads the official administrative units.
+    /// Idempotent: running it again changes nothing.
+    pub async fn migrate(&self) -> Result<()> {
+        self.inner.backend.migrator().run(&self.inner.pool).await?;
+        self.load_official_units().await?;
+        Ok(())
+    }
+
+    /// Checks that the database answers (for health checks).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Which backend this store talks to.
+    pub fn backend(&self) -> BackendKind {
+        self.inner.backend.kind()
+    }
+
+    /// Closes every connection; waits for checked-out ones to come back.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    /// The shared pool, for queries both backends accept.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+}
+
+/// How many of each thing the database holds (the front page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Persons.
+    pub persons: u64,
+    /// Households.
+    pub households: u64,
+    /// Places of every kind.
+    pub places: u64,
+    /// Presences.
+    pub presences: u64,
+    /// Direct contacts.
+    pub contacts: u64,
+    /// Cases.
+    pub cases: u64,
+    /// Tests.
+    pub tests: u64,
+}
+
+impl Store {
+    /// Counts persons, households, places, presences, contacts, cases and tests.
+    pub async fn counts(&self) -> Result<Counts> {
+        let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "select (select cast(count(*) as bigint) from person), \
+                    (select cast(count(*) as bigint) from household), \
+                    (select cast(count(*) as bigint) from place), \
+                    (select cast(count(*) as bigint) from presence), \
+                    (select cast(count(*) as bigint) from contact), \
+                    (select cast(count(*) as bigint) from infection_case), \
+                    (select cast(count(*) as bigint) from lab_test)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or_default();
+        Ok(Counts {
+            persons: n(row.0),
+            households: n(row.1),
+            places: n(row.2),
+            presences: n(row.3),
+            contacts: n(row.4),
+            cases: n(row.5),
+            tests: n(row.6),
+        })
+    }
+
+    /// Inserts one row through the same description bulk loads use; returns its id.
+    /// `describe` turns a uniqueness violation into words (see [`error::classify`]).
+    pub(crate) async fn insert_one<T: BulkRow>(
+        &self,
+        row: &T,
+        describe: impl Fn(&str) -> Option<String>,
+    ) -> Result<i64> {
+        let table = T::TABLE;
+        let mut sink = ArgSink::with_capacity(table.columns.len());
+        let columns = match row.id() {
+            Some(id) => {
+                sink.int_value(id);
+                table.columns
+            }
+            None => table.data_columns(),
+        };
+        row.write(&mut sink);
+        let args = sink.finish()?;
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "insert into {} ({}) values ({}) returning id",
+            table.name,
+            columns.join(", "),
+            placeholders.join(", ")
+        );
+        sqlx::query_scalar_with::<_, i64, _>(&sql, args)
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| error::classify(e, describe))
+    }
+}
+
+/// A stored value that does not parse back.
+pub(crate) fn corrupt(column: &'static str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        value: value.to_owned(),
+    }
+}
+
+/// Now, as Unix seconds, for `created_at`/`updated_at`.
+pub(crate) fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}

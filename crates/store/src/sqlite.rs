@@ -1,0 +1,221 @@
+//! The SQLite backend: one file in WAL mode with foreign keys on; bulk loads are
+//! multi-row `insert` statements of up to [`MAX_ROWS_PER_INSERT`] rows, all in one
+//! `begin immediate` transaction.
+
+use crate::backend::{ArgSink, Backend, BackendKind, BulkSink, RowBatch, Table};
+use crate::error::{Result, StoreError};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{BoxStream, StreamExt};
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// SQLite allows 32,766 bound values per statement.
+const MAX_BOUND_VALUES: usize = 32_766;
+/// Past a few thousand rows a bigger statement buys nothing.
+const MAX_ROWS_PER_INSERT: usize = 4_000;
+/// Page cache per connection, KiB (SQLite's default is 2 MiB).
+const CACHE_KIB: u32 = 64 * 1024;
+/// How long a writer waits for another writer before failing with "database is locked".
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// The SQLite implementation of [`Backend`].
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteBackend {
+    pool: AnyPool,
+    /// Native pool for full scans ([`Backend::scan_i64x6`]); opens when first used.
+    scan_pool: SqlitePool,
+}
+
+impl SqliteBackend {
+    /// Opens (creating if missing) the database file a `sqlite:` URL names.
+    pub(crate) async fn connect(url: &str) -> Result<(AnyPool, Self)> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Every pooled connection would open its own empty database.
+            return Err(StoreError::Invalid(
+                "in-memory SQLite databases are not supported: use a file (sqlite://phongdich.db)"
+                    .into(),
+            ));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers (the web pages) run while a writer (an import) works.
+                    // It is a property of the file: set it only when it is not set yet,
+                    // since setting it takes a lock that a running load holds.
+                    let mode: String = sqlx::query_scalar("pragma journal_mode")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if !mode.eq_ignore_ascii_case("wal") {
+                        conn.execute("pragma journal_mode = wal").await?;
+                    }
+                    conn.execute("pragma synchronous = normal").await?;
+                    conn.execute("pragma foreign_keys = on").await?;
+                    // 64 MiB of page cache (the default is 2 MiB): bulk loads and index
+                    // builds over millions of rows stay in memory.
+                    conn.execute(format!("pragma cache_size = -{CACHE_KIB}").as_str())
+                        .await?;
+                    conn.execute(format!("pragma busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect(&with_create_mode(url))
+            .await?;
+        let scan_pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy(&with_create_mode(url))?;
+        Ok((pool.clone(), Self { pool, scan_pool }))
+    }
+}
+
+/// Adds `mode=rwc` (create the file if missing) unless the URL sets a mode or is in
+/// memory.
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
+impl Backend for SqliteBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    fn begin_bulk(&self) -> BoxFuture<'_, Result<Box<dyn BulkSink>>> {
+        Box::pin(async move {
+            // `immediate` takes the write lock now, so reads of max(id) inside the load
+            // cannot be overtaken by another writer.
+            let tx = self.pool.begin_with("begin immediate").await?;
+            Ok(Box::new(SqliteSink { tx }) as Box<dyn BulkSink>)
+        })
+    }
+
+    fn scan_i64x6(&self, sql: &'static str) -> BoxStream<'_, Result<[i64; 6]>> {
+        sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
+            .fetch(&self.scan_pool)
+            .map(|r| {
+                r.map(|t| [t.0, t.1, t.2, t.3, t.4, t.5])
+                    .map_err(Into::into)
+            })
+            .boxed()
+    }
+}
+
+/// An open SQLite bulk-load transaction.
+struct SqliteSink {
+    tx: Transaction<'static, Any>,
+}
+
+/// `insert into t (a, b) values (?, ?), (?, ?)...` for `rows` rows.
+fn insert_sql(table: &Table, rows: usize) -> String {
+    let cols = table.columns.len();
+    let one = format!("({})", vec!["?"; cols].join(", "));
+    let mut sql = format!(
+        "insert into {} ({}) values ",
+        table.name,
+        table.columns.join(", ")
+    );
+    sql.reserve(rows * (one.len() + 2));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&one);
+    }
+    sql
+}
+
+impl BulkSink for SqliteSink {
+    fn write<'a>(
+        &'a mut self,
+        table: &'static Table,
+        rows: &'a dyn RowBatch,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let per_statement = (MAX_BOUND_VALUES / table.columns.len()).min(MAX_ROWS_PER_INSERT);
+            let full_sql = insert_sql(table, per_statement);
+            let mut written = 0;
+            let mut start = 0;
+            while start < rows.len() {
+                let end = (start + per_statement).min(rows.len());
+                let mut sink = ArgSink::with_capacity((end - start) * table.columns.len());
+                for i in start..end {
+                    rows.write_row(i, &mut sink);
+                }
+                let args = sink.finish()?;
+                let result = if end - start == per_statement {
+                    sqlx::query_with(full_sql.as_str(), args)
+                        .execute(&mut *self.tx)
+                        .await
+                } else {
+                    // The tail's statement is used once: do not cache it.
+                    let sql = insert_sql(table, end - start);
+                    sqlx::query_with(sql.as_str(), args)
+                        .persistent(false)
+                        .execute(&mut *self.tx)
+                        .await
+                };
+                written += result
+                    .map_err(|e| crate::error::classify(e, |_| None))?
+                    .rows_affected();
+                start = end;
+            }
+            Ok(written)
+        })
+    }
+
+    fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            sqlx::query(sql).execute(&mut *self.tx).await?;
+            Ok(())
+        })
+    }
+
+    fn fetch_i64<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(async move {
+            Ok(sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut *self.tx)
+                .await?)
+        })
+    }
+
+    fn commit(self: Box<Self>) -> BoxFuture<'static, Result<()>> {
+        Box::pin(async move {
+            self.tx.commit().await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_get_create_mode() {
+        assert_eq!(with_create_mode("sqlite://x.db"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            with_create_mode("sqlite://x.db?cache=shared"),
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            with_create_mode("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(with_create_mode("sqlite::memory:"), "sqlite::memory:");
+    }
+}
