@@ -986,7 +986,7 @@ impl Engine {
     fn invalidate_from(&mut self, p: u32) -> Vec<Vec<u32>> {
         let mut invalid: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
         let mut previous: Vec<u32> = vec![p];
-        for k in 1..self.depth {
+        for (k, slot) in invalid.iter_mut().enumerate().skip(1) {
             let mut found: Vec<u32> = Vec::new();
             for &u in &previous {
                 // Inherited from an invalid entry below.
@@ -1030,7 +1030,7 @@ impl Engine {
             }
             // The persons whose level-k entry is now invalid also invalidate level
             // k + 1 of themselves (inheritance) and of those they offered to.
-            invalid[k] = found.clone();
+            *slot = found.clone();
             // p's own entries are replaced at every level, so p stays a source of
             // invalid supports all the way up.
             previous = found;
@@ -1041,8 +1041,8 @@ impl Engine {
 
     /// Recomputes the cleared entries level by level from their neighbours.
     fn repair(&mut self, repaired: &mut [Vec<u32>]) {
-        for k in 1..self.depth {
-            let list = std::mem::take(&mut repaired[k]);
+        for (k, slot) in repaired.iter_mut().enumerate().skip(1) {
+            let list = std::mem::take(slot);
             let mut keep = Vec::with_capacity(list.len());
             for v in list {
                 let (a, s) = self.pull(v, k);
@@ -1051,7 +1051,7 @@ impl Engine {
                     keep.push(v);
                 }
             }
-            repaired[k] = keep;
+            *slot = keep;
         }
     }
 }
