@@ -462,50 +462,63 @@ impl Engine {
     }
 
     /// The link through which `v` reached its level: `None` for a case or a person
-    /// not traced.
+    /// not traced. The person it names may have been reached at a lower level than
+    /// `level - 1` but later; [`Engine::chain`] follows the levels that realise `v`.
     pub fn link(&self, v: u32) -> Option<Link> {
         let r = self.reached(v)?;
-        if r.level == 0 {
-            return None;
+        self.link_at(v, usize::from(r.level)).map(|(link, _)| link)
+    }
+
+    /// The link realising `A_k(v)`, and the level of its `from` that offered it.
+    fn link_at(&self, v: u32, k: usize) -> Option<(Link, usize)> {
+        let mut k = k;
+        let mut s = self.support[self.at(v, k)];
+        while s == Support::INHERIT && k > 0 {
+            k -= 1;
+            s = self.support[self.at(v, k)];
         }
-        let k = usize::from(r.level);
-        let s = self.support[self.at(v, k)];
-        if s.from >= INHERIT {
+        if k == 0 || s.from >= INHERIT {
             return None;
         }
         let (ws, we) = self.window(s.from, k - 1)?;
-        if s.dst == CONTACT {
+        let link = if s.dst == CONTACT {
             let c = s.src as usize;
-            Some(Link {
+            Link {
                 from: s.from,
                 to: v,
                 via: Via::Contact,
                 place: None,
                 start: self.ct_start[c].max(ws),
                 end: self.ct_end[c].min(we),
-            })
+            }
         } else {
             let (a, b) = (s.src as usize, s.dst as usize);
             let place = self.pr_place[b];
-            Some(Link {
+            Link {
                 from: s.from,
                 to: v,
                 via: Via::Place(Kind::from_code(self.place_kind[place as usize])?),
                 place: Some(place),
                 start: self.pr_start[a].max(self.pr_start[b]).max(ws),
                 end: self.pr_end[a].min(self.pr_end[b]).min(we),
-            })
-        }
+            }
+        };
+        Some((link, k - 1))
     }
 
-    /// One chain that realises `v`'s level, from the case down to `v`; empty for a
-    /// case or a person not traced.
+    /// One chain that realises `v`'s level and `exposed_at`, from the case down to
+    /// `v`: as many links as the level, each starting at the arrival it gives. Empty
+    /// for a case or a person not traced.
     pub fn chain(&self, v: u32) -> Vec<Link> {
         let mut chain = Vec::new();
-        let mut at = v;
-        while let Some(link) = self.link(at) {
+        let Some(r) = self.reached(v) else {
+            return chain;
+        };
+        let (mut at, mut k) = (v, usize::from(r.level));
+        while let Some((link, below)) = self.link_at(at, k) {
             chain.push(link);
             at = link.from;
+            k = below;
             if chain.len() > self.depth {
                 break;
             }
