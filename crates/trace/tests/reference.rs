@@ -1,6 +1,8 @@
 //! The engine against the naive reference of `common`: on random small inputs (full,
 //! incremental in any order), and on the three measured contact data sets.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{check_chains, levels, naive};

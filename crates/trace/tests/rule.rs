@@ -1,5 +1,7 @@
 //! One test per consequence of the rule in docs/tracing.md, and the edges around them.
 
+#![allow(clippy::unwrap_used)]
+
 use phongdich_trace::{
     Case, Contact, Engine, Kind, Link, Params, Presence, Reached, Thresholds, TraceError, Via,
 };
