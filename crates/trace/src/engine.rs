@@ -40,6 +40,9 @@ const NONE: u32 = u32::MAX;
 const INHERIT: u32 = u32::MAX - 1;
 /// `dst` of a support through a contact.
 const CONTACT: u32 = u32::MAX;
+/// From this many source presences a round scans the places they visited instead of
+/// sorting the presences themselves.
+const SCAN_FROM: usize = 1 << 16;
 /// No kind recorded for a place yet.
 const NO_KIND: u8 = u8::MAX;
 
@@ -102,6 +105,7 @@ pub struct Engine {
     place_longest: Vec<Time>,
     /// Presence ids at each place, sorted by start (once `sorted`).
     place_slots: Vec<Vec<u32>>,
+    place_mark: Vec<bool>,
     sorted: bool,
 
     // Persons, by index.
@@ -115,6 +119,8 @@ pub struct Engine {
 
     // Scratch, kept to avoid reallocating per round.
     mark: Vec<bool>,
+    source_mark: Vec<bool>,
+    scan_from: usize,
     before: HashMap<u32, (Option<Reached>, Support)>,
     recording: bool,
 }
@@ -158,6 +164,7 @@ impl Engine {
             place_kind: Vec::new(),
             place_longest: Vec::new(),
             place_slots: Vec::new(),
+            place_mark: Vec::new(),
             sorted: true,
             person_presences: Vec::new(),
             person_contacts: Vec::new(),
@@ -166,6 +173,8 @@ impl Engine {
             cases: HashMap::new(),
             is_case: Vec::new(),
             mark: Vec::new(),
+            source_mark: Vec::new(),
+            scan_from: SCAN_FROM,
             before: HashMap::new(),
             recording: false,
         })
@@ -180,8 +189,47 @@ impl Engine {
     ) -> Result<Self, TraceError> {
         let mut engine = Self::try_new(params)?;
         engine.reserve(contacts.len(), presences.len());
+        // Size every per-person and per-place list exactly once.
+        let persons = presences
+            .iter()
+            .map(|p| p.person)
+            .chain(contacts.iter().flat_map(|c| [c.a, c.b]))
+            .chain(cases.iter().map(|c| c.person))
+            .max();
+        if let Some(max) = persons {
+            engine.ensure_person(Self::check_index(max)?);
+        }
+        if let Some(max) = presences.iter().map(|p| p.place).max() {
+            engine.ensure_place(Self::check_index(max)?);
+        }
+        let mut per_person = vec![0u32; engine.persons()];
+        let mut per_place = vec![0u32; engine.place_kind.len()];
         for p in presences {
-            engine.load_presence(*p)?;
+            per_person[p.person as usize] += 1;
+            per_place[p.place as usize] += 1;
+        }
+        for (list, &n) in engine.person_presences.iter_mut().zip(&per_person) {
+            list.reserve_exact(n as usize);
+        }
+        for (list, &n) in engine.place_slots.iter_mut().zip(&per_place) {
+            list.reserve_exact(n as usize);
+        }
+        per_person.fill(0);
+        for c in contacts {
+            per_person[c.a as usize] += 1;
+            per_person[c.b as usize] += 1;
+        }
+        for (list, &n) in engine.person_contacts.iter_mut().zip(&per_person) {
+            list.reserve_exact(n as usize);
+        }
+        drop(per_person);
+        drop(per_place);
+        // Presence ids in (place, start) order: a place's presences are then one run of
+        // the columns, read sequentially by every round.
+        let mut order: Vec<u32> = (0..presences.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| (presences[i as usize].place, presences[i as usize].start));
+        for i in order {
+            engine.load_presence(presences[i as usize])?;
         }
         for c in contacts {
             engine.load_contact(*c)?;
@@ -191,6 +239,13 @@ impl Engine {
         }
         engine.recompute();
         Ok(engine)
+    }
+
+    /// Sets from how many source presences a round scans places instead of sorting
+    /// presences (both give the same result; tests run both).
+    #[doc(hidden)]
+    pub fn set_scan_from(&mut self, source_presences: usize) {
+        self.scan_from = source_presences;
     }
 
     /// The parameters.
@@ -249,6 +304,7 @@ impl Engine {
             + v(&self.place_kind)
             + v(&self.place_longest)
             + v(&self.place_slots)
+            + v(&self.place_mark)
             + vv(&self.place_slots)
             + v(&self.person_presences)
             + vv(&self.person_presences)
@@ -258,6 +314,7 @@ impl Engine {
             + v(&self.support)
             + v(&self.is_case)
             + v(&self.mark)
+            + v(&self.source_mark)
             + self.cases.capacity() * (std::mem::size_of::<(u32, (Time, Time))>() + 1)
     }
 
@@ -280,6 +337,7 @@ impl Engine {
             self.support.resize(n * self.depth, Support::NONE);
             self.is_case.resize(n, false);
             self.mark.resize(n, false);
+            self.source_mark.resize(n, false);
         }
     }
 
@@ -288,6 +346,7 @@ impl Engine {
             self.place_kind.resize(p + 1, NO_KIND);
             self.place_longest.resize(p + 1, 0);
             self.place_slots.resize_with(p + 1, Vec::new);
+            self.place_mark.resize(p + 1, false);
         }
     }
 
@@ -605,8 +664,13 @@ impl Engine {
                 .chain(extra_inh.get(k - 1).into_iter().flatten())
                 .copied()
                 .collect::<Vec<_>>();
+            // (Not into the deepest level: see `offer`.)
+            let last = k + 1 == self.depth;
             for v in inh {
                 let below = self.arrival[self.at(v, k - 1)];
+                if last && below != NEVER {
+                    continue;
+                }
                 if !self.is_case[v as usize] && below < self.arrival[self.at(v, k)] {
                     self.set(v, k, below, Support::INHERIT);
                     if !self.mark[v as usize] {
@@ -658,6 +722,11 @@ impl Engine {
             return;
         }
         let i = self.at(v, k);
+        // The deepest level is only kept for persons reached at no lower level: nothing
+        // is computed from it but their own `exposed_at`.
+        if k + 1 == self.depth && self.arrival[i - 1] != NEVER {
+            return;
+        }
         if t < self.arrival[i] {
             self.set(v, k, t, s);
             improved.push(v);
@@ -667,7 +736,7 @@ impl Engine {
     /// One round's offers from `sources` (at level `k - 1`) to level `k`.
     fn push(&mut self, k: usize, sources: &[u32], improved: &mut Vec<u32>) {
         let thr_contact = self.threshold_contact();
-        let mut by_place: Vec<Source> = Vec::new();
+        let mut source_presences = 0usize;
         for &u in sources {
             let Some((ws, we)) = self.window(u, k - 1) else {
                 continue;
@@ -675,6 +744,7 @@ impl Engine {
             if ws > we {
                 continue;
             }
+            source_presences += self.person_presences[u as usize].len();
             for ci in 0..self.person_contacts[u as usize].len() {
                 let c = self.person_contacts[u as usize][ci] as usize;
                 let v = if self.ct_a[c] == u {
@@ -692,6 +762,22 @@ impl Engine {
                     self.offer(v, k, s, support, improved);
                 }
             }
+        }
+        if source_presences < self.scan_from {
+            self.push_few(k, sources, improved);
+        } else {
+            self.push_many(k, sources, improved);
+        }
+    }
+
+    /// Co-presence offers from a small frontier: its presences, sorted by place and
+    /// start, each place answered over the ranges they can overlap.
+    fn push_few(&mut self, k: usize, sources: &[u32], improved: &mut Vec<u32>) {
+        let mut by_place: Vec<Source> = Vec::new();
+        for &u in sources {
+            let Some((ws, we)) = self.window(u, k - 1) else {
+                continue;
+            };
             for &id in &self.person_presences[u as usize] {
                 let i = id as usize;
                 let place = self.pr_place[i];
@@ -714,6 +800,57 @@ impl Engine {
             let (group, tail) = rest.split_at(n);
             self.push_place(k, group, improved);
             rest = tail;
+        }
+    }
+
+    /// Co-presence offers from a large frontier, place by place: each place the
+    /// frontier visited is scanned once for its sources (already nearly in order of
+    /// start) and then answered; nothing is materialised beyond one place.
+    fn push_many(&mut self, k: usize, sources: &[u32], improved: &mut Vec<u32>) {
+        let mut places: Vec<u32> = Vec::new();
+        for &u in sources {
+            self.source_mark[u as usize] = true;
+            for &id in &self.person_presences[u as usize] {
+                let place = self.pr_place[id as usize];
+                if !self.place_mark[place as usize] {
+                    self.place_mark[place as usize] = true;
+                    places.push(place);
+                }
+            }
+        }
+        places.sort_unstable();
+        let mut group: Vec<Source> = Vec::new();
+        for &place in &places {
+            self.place_mark[place as usize] = false;
+            let thr = self.threshold_place(place);
+            group.clear();
+            for &id in &self.place_slots[place as usize] {
+                let i = id as usize;
+                let u = self.pr_person[i];
+                if !self.source_mark[u as usize] {
+                    continue;
+                }
+                let Some((ws, we)) = self.window(u, k - 1) else {
+                    continue;
+                };
+                let (s, e) = (self.pr_start[i].max(ws), self.pr_end[i].min(we));
+                if s <= e && e - s >= thr {
+                    group.push(Source {
+                        place,
+                        start: s,
+                        end: e,
+                        person: u,
+                        id,
+                    });
+                }
+            }
+            if !group.is_empty() {
+                group.sort_unstable_by_key(|s| s.start);
+                self.push_place(k, &group, improved);
+            }
+        }
+        for &u in sources {
+            self.source_mark[u as usize] = false;
         }
     }
 
@@ -752,11 +889,8 @@ impl Engine {
                 pos += 1;
                 let i = id as usize;
                 let v = self.pr_person[i];
-                if self.is_case[v as usize] {
-                    continue;
-                }
                 let (s2, e2) = (self.pr_start[i], self.pr_end[i]);
-                if e2 - s2 < thr || self.arrival[self.at(v, k)] <= s2 {
+                if e2 - s2 < thr || self.arrival[self.at(v, k)] <= s2 || self.is_case[v as usize] {
                     continue;
                 }
                 // Sources that started at or before s2: the longest-lasting one.
@@ -1034,6 +1168,11 @@ impl Engine {
                         }
                     }
                 }
+            }
+            if k + 1 == self.depth {
+                // The deepest level of a person whose level below is cleared was not
+                // kept (see `offer`): recompute it.
+                found.extend_from_slice(&previous);
             }
             found.sort_unstable();
             found.dedup();

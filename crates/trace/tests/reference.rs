@@ -98,9 +98,17 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn full_recompute_equals_the_naive_reference(params in params(), items in items()) {
+    fn full_recompute_equals_the_naive_reference(
+        params in params(),
+        items in items(),
+        scan in any::<bool>(),
+    ) {
         let (cases, contacts, presences) = split(&items);
-        let engine = Engine::build(params, &cases, &contacts, &presences).unwrap();
+        let mut engine = Engine::build(params, &cases, &contacts, &presences).unwrap();
+        if scan {
+            engine.set_scan_from(0);
+            engine.recompute();
+        }
         let expected = naive(&params, PERSONS, &cases, &contacts, &presences);
         prop_assert_eq!(levels(&engine, PERSONS), expected);
         check_chains(&engine, PERSONS, &cases, &contacts, &presences)
@@ -114,8 +122,10 @@ proptest! {
             let n = items.len();
             (Just(items), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
         }),
+        scan in any::<bool>(),
     ) {
         let mut engine = Engine::new(params);
+        engine.set_scan_from(if scan { 0 } else { usize::MAX });
         let mut added: Vec<Item> = Vec::new();
         for &i in &order {
             let before = levels(&engine, PERSONS);
@@ -238,8 +248,11 @@ mod measured {
                     max_level,
                     ..Params::default()
                 };
-                let engine = Engine::build(params, &cases, contacts, presences).unwrap();
+                let mut engine = Engine::build(params, &cases, contacts, presences).unwrap();
                 let got = levels(&engine, n);
+                engine.set_scan_from(0);
+                engine.recompute();
+                assert_eq!(levels(&engine, n), got, "{name}: scanning places");
                 assert_eq!(
                     got,
                     naive(&params, n, &cases, contacts, presences),
