@@ -3,6 +3,7 @@
 //! interchange files (`--export DIR`) or loads it into a database and serves it with
 //! the web app.
 
+use super::demo_users::{self, DemoRefs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -191,6 +192,7 @@ struct StoreSink<'r> {
     cases: Vec<NewCase>,
     tests: Vec<NewTest>,
     pending: usize,
+    refs: DemoRefs,
 }
 
 impl std::fmt::Debug for StoreSink<'_> {
@@ -236,6 +238,7 @@ impl<'r> StoreSink<'r> {
             cases: Vec::new(),
             tests: Vec::new(),
             pending: 0,
+            refs: DemoRefs::default(),
         })
     }
 
@@ -284,11 +287,15 @@ impl<'r> StoreSink<'r> {
         Ok(())
     }
 
-    /// Writes what is buffered and commits the load (indexes are rebuilt here).
-    fn commit(mut self) -> Result<(), StoreError> {
+    /// Writes what is buffered and commits the load (indexes are rebuilt here);
+    /// returns what the demo accounts are scoped to.
+    fn commit(mut self) -> Result<DemoRefs, StoreError> {
         self.flush()?;
-        let Self { rt, loader, .. } = self;
-        rt.block_on(loader.commit())
+        let Self {
+            rt, loader, refs, ..
+        } = self;
+        rt.block_on(loader.commit())?;
+        Ok(refs)
     }
 
     fn person_id(&self, id: u32) -> i64 {
@@ -300,6 +307,7 @@ impl Sink for StoreSink<'_> {
     type Error = StoreError;
 
     fn unit(&mut self, v: &phongdich_synth::Village<'_>) -> Result<(), StoreError> {
+        self.refs.village(v.commune);
         self.units.push(AdminUnit {
             code: v.code.clone(),
             name: v.name.to_owned(),
@@ -341,6 +349,7 @@ impl Sink for StoreSink<'_> {
     }
 
     fn place(&mut self, p: &phongdich_synth::Place<'_>) -> Result<(), StoreError> {
+        self.refs.place(p.venue_kind, p.reference);
         self.places.push(NewPlace {
             id: Some(self.place_offset + i64::from(p.id)),
             reference: p.reference.to_owned(),
@@ -420,6 +429,30 @@ fn database_url(args: &DemoArgs) -> anyhow::Result<String> {
 
 /// Builds the province into the database `url` (migrated first); returns the counts.
 pub fn load(args: &DemoArgs, url: &str) -> anyhow::Result<Counts> {
+    load_province(args, url).map(|(counts, _)| counts)
+}
+
+/// Builds the province into the database `url`, then creates one staff account per
+/// role (see [`demo_users`]); returns the counts and the accounts created.
+pub fn load_with_users(
+    args: &DemoArgs,
+    url: &str,
+) -> anyhow::Result<(Counts, Vec<demo_users::DemoUser>)> {
+    let (counts, refs) = load_province(args, url)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let users = rt.block_on(async {
+        let store = Store::connect(url).await?;
+        let users = demo_users::create(&store, &refs).await;
+        store.close().await;
+        users
+    })?;
+    Ok((counts, users))
+}
+
+fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -440,10 +473,10 @@ pub fn load(args: &DemoArgs, url: &str) -> anyhow::Result<Counts> {
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let committed = sink.commit();
     spinner.finish_and_clear();
-    committed?;
+    let refs = committed?;
     rt.block_on(store.close());
     log_summary(&counts, started.elapsed());
-    Ok(counts)
+    Ok((counts, refs))
 }
 
 /// Serves the province in the database `url` on `listener` until `shutdown`.
@@ -490,7 +523,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let url = database_url(&args)?;
-    load(&args, &url)?;
+    let (_, users) = load_with_users(&args, &url)?;
+    if !users.is_empty() {
+        println!("{}", demo_users::table(&users));
+    }
     if let Some(file) = url.strip_prefix("sqlite://") {
         let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         tracing::info!(file, bytes, "demo database written");
@@ -543,7 +579,20 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
         let w =
             Wrapper::try_parse_from(["demo", "--people", "1500", "--days", "3"]).expect("parses");
-        let counts = load(&w.demo, &url).expect("loads");
+        let (counts, users) = load_with_users(&w.demo, &url).expect("loads");
+        assert_eq!(users.len(), phongdich_server::auth::Role::ALL.len());
+        for role in phongdich_server::auth::Role::ALL {
+            assert!(
+                users.iter().any(|u| u.role == role),
+                "an account for {role:?}"
+            );
+        }
+        let xa = users
+            .iter()
+            .find(|u| u.username == "xa")
+            .expect("commune officer");
+        assert!(matches!(&xa.jurisdiction,
+            phongdich_server::auth::Jurisdiction::Unit(u) if u.level() == AdminLevel::Commune));
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let stored = rt
             .block_on(async { Store::connect(&url).await?.counts().await })
