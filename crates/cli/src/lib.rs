@@ -28,6 +28,9 @@ pub enum Command {
     Import(commands::import::ImportArgs),
     /// Serve the web app and the JSON API (migrates the database first).
     Serve(commands::serve::ServeArgs),
+    /// Compute F0..F4 levels (docs/tracing.md) from interchange files, or over the
+    /// database when no file is given.
+    Trace(commands::trace::TraceArgs),
     /// Manage staff accounts: add, list, disable, set-password.
     User(commands::user::UserArgs),
 }

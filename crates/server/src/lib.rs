@@ -36,6 +36,7 @@ pub mod persons;
 pub mod signin;
 pub mod state;
 pub mod tests_form;
+pub mod trace_state;
 
 pub use error::AppError;
 pub use state::{AppState, Settings};

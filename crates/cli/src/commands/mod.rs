@@ -5,6 +5,7 @@ pub mod demo_users;
 pub mod import;
 pub mod migrate;
 pub mod serve;
+pub mod trace;
 pub mod user;
 
 use crate::Command;
@@ -17,6 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => migrate::run(args),
         Command::Import(args) => import::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Trace(args) => trace::run(args),
         Command::User(args) => user::run(args),
     }
 }
