@@ -170,16 +170,6 @@ fn traces_the_hospital_ward() {
 fn traces_the_database_and_stores_the_levels() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_phongdich"))
-        .args([
-            "demo",
-            "--export",
-            &dir.path().join("x").display().to_string(),
-        ])
-        .args(["--people", "10"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
     // A small province in the database, then the database traced by the binary.
     use clap::Parser;
     #[derive(Debug, Parser)]
