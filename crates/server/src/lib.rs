@@ -25,6 +25,7 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod cookies;
 pub mod dashboard;
 pub mod error;
@@ -60,6 +61,7 @@ pub const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/persons/1"),
     ("GET", "/api/openapi.json"),
     ("POST", "/persons/1/tests"),
+    ("POST", "/persons/1/case"),
 ];
 
 /// Public routes: the landing page, `/healthz`, `/signin`, the stylesheet and the
@@ -83,6 +85,7 @@ fn signed_in_router(state: &AppState) -> Router<AppState> {
         .merge(account::router())
         .merge(api::router())
         .merge(tests_form::router())
+        .merge(cases::router())
         .merge(signin::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -108,6 +111,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.start_tracing();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

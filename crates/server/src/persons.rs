@@ -298,10 +298,29 @@ async fn person_page(
         .await?;
     let level = state.store().trace_level(person.id).await?;
     let events = timeline(state.store(), &person, lang).await?;
-    let chain = match &level {
-        Some(l) => explain(state.store(), person.id, l).await?,
-        None => Vec::new(),
+    // The chain from the engine when it is ready (it follows the levels that realise
+    // this person's); else from the stored links.
+    let from_engine = match state.trace().try_read() {
+        Ok(slot) => slot.as_ref().and_then(|t| t.chain_of(person.id)),
+        Err(_) => None,
     };
+    let chain = match (&level, from_engine) {
+        (Some(l), Some(links)) => {
+            let mut chain: Vec<(i64, u8, Option<Exposure>)> = links
+                .into_iter()
+                .rev()
+                .map(|(who, lvl, via)| (who, lvl, Some(via)))
+                .collect();
+            match chain.last().and_then(|c| c.2) {
+                Some(first) => chain.push((first.person_id, 0, None)),
+                None => chain.push((person.id, l.level, None)),
+            }
+            chain
+        }
+        (Some(l), None) => explain(state.store(), person.id, l).await?,
+        (None, _) => Vec::new(),
+    };
+    let is_case = state.store().case_of_person(person.id).await?.is_some();
     let content = html! {
         h1 { (person.full_name.as_str()) }
         @if let Some(l) = &level {
@@ -347,6 +366,19 @@ async fn person_page(
                 label { (lang.t("Thời điểm lấy mẫu", "Sampled at"))
                     input type="datetime-local" name="sampled_at" required; }
                 button type="submit" { (lang.t("Lưu", "Save")) }
+            }
+        }
+        @if crate::tests_form::may_write(&user) && !is_case {
+            h2 { (lang.t("Ghi nhận ca bệnh (F0)", "Register a case (F0)")) }
+            form.inline method="post" action={ "/persons/" (person.id) "/case" } {
+                input type="hidden" name="csrf" value=(user.session.csrf_token);
+                label { (lang.t("Ngày lấy mẫu dương tính", "Positive sample date"))
+                    input type="date" name="sample_date" required; }
+                label { (lang.t("Ngày khởi phát (nếu có)", "Onset date (if any)"))
+                    input type="date" name="onset"; }
+                label { (lang.t("Cách ly từ", "Isolated at"))
+                    input type="datetime-local" name="isolated_at"; }
+                button type="submit" id="register-case" { (lang.t("Ghi nhận F0", "Register F0")) }
             }
         }
         h2 { (lang.t("Diễn biến", "Timeline")) }

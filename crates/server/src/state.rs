@@ -1,8 +1,10 @@
 //! [`AppState`]: everything a handler needs, shared by all requests.
 
 use crate::auth::Throttle;
+use crate::trace_state::{retrace_database, TraceState};
 use phongdich_store::Store;
 use std::sync::Arc;
+use tokio::sync::RwLock;
 
 /// Settings of the web app that do not come from the database.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,9 @@ struct Inner {
     settings: Settings,
     /// Failed sign-ins per username and IP, to slow down password guessing.
     throttle: Throttle,
+    /// The tracing engine over the database; `None` until [`AppState::start_tracing`]
+    /// has built it (its write lock is held while it builds, so updates wait).
+    trace: Arc<RwLock<Option<TraceState>>>,
 }
 
 impl AppState {
@@ -36,6 +41,7 @@ impl AppState {
                 store,
                 settings,
                 throttle: Throttle::default(),
+                trace: Arc::new(RwLock::new(None)),
             }),
         }
     }
@@ -53,5 +59,41 @@ impl AppState {
     /// Settings fixed at start.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// The tracing engine (`None` until built).
+    pub fn trace(&self) -> &RwLock<Option<TraceState>> {
+        &self.inner.trace
+    }
+
+    /// Builds the tracing engine from the database in the background and stores every
+    /// level it computes; requests that change levels wait for it. Does nothing if it
+    /// is built or building.
+    pub fn start_tracing(&self) {
+        let Ok(mut slot) = self.inner.trace.clone().try_write_owned() else {
+            return;
+        };
+        if slot.is_some() {
+            return;
+        }
+        let store = self.store().clone();
+        tokio::spawn(async move {
+            match retrace_database(&store, phongdich_trace::Params::default()).await {
+                Ok((state, stats)) => {
+                    tracing::info!(
+                        cases = stats.cases,
+                        contacts = stats.contacts,
+                        presences = stats.presences,
+                        levels = ?stats.levels,
+                        read_s = stats.read.as_secs_f64(),
+                        trace_s = stats.trace.as_secs_f64(),
+                        write_s = stats.write.as_secs_f64(),
+                        "tracing engine ready"
+                    );
+                    *slot = Some(state);
+                }
+                Err(e) => tracing::error!(error = %e, "the tracing engine could not be built"),
+            }
+        });
     }
 }

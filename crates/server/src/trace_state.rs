@@ -166,6 +166,36 @@ impl TraceState {
         })
     }
 
+    /// The chain that realises a person's level, from the case (F0) down to them:
+    /// `(person reached, its level on this chain, the exposure)`. `None` when the
+    /// person is not traced; empty for a case.
+    pub fn chain_of(&self, person_id: i64) -> Option<Vec<(i64, u8, Exposure)>> {
+        let v = self.persons.get(&person_id)?;
+        self.engine.reached(v)?;
+        let links = self.engine.chain(v);
+        Some(
+            links
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    Some((
+                        *self.persons.key(l.to),
+                        (i + 1) as u8,
+                        Exposure {
+                            person_id: *self.persons.key(l.from),
+                            kind: match l.via {
+                                Via::Contact => ExposureKind::Contact,
+                                Via::Place(k) => ExposureKind::Place(place_kind(k)),
+                            },
+                            place_id: l.place.map(|p| *self.places.key(p)),
+                            interval: Interval::new(Timestamp(l.start), Timestamp(l.end)).ok()?,
+                        },
+                    ))
+                })
+                .collect(),
+        )
+    }
+
     /// Every traced person's row.
     pub fn rows(&self, computed_at: Timestamp) -> Vec<TraceLevel> {
         self.engine

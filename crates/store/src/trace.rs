@@ -135,6 +135,48 @@ impl Store {
         bulk.commit().await
     }
 
+    /// Writes the levels of these persons (inserting or replacing each row) and
+    /// removes the persons of `gone`, in one transaction: what an incremental update
+    /// of the engine changed.
+    pub async fn upsert_trace_levels(&self, levels: &[TraceLevel], gone: &[i64]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for chunk in gone.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(&format!(
+                "delete from trace_level where person_id in ({list})"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for l in levels {
+            sqlx::query(&format!(
+                "insert into trace_level ({TRACE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 on conflict (person_id) do update set level = excluded.level, \
+                 exposed_at = excluded.exposed_at, via_person_id = excluded.via_person_id, \
+                 via_kind = excluded.via_kind, via_place_id = excluded.via_place_id, \
+                 via_start = excluded.via_start, via_end = excluded.via_end, \
+                 computed_at = excluded.computed_at, updated_at = excluded.computed_at"
+            ))
+            .bind(l.person_id)
+            .bind(i64::from(l.level))
+            .bind(l.exposed_at.0)
+            .bind(l.via.map(|v| v.person_id))
+            .bind(l.via.map(|v| v.kind.as_str()))
+            .bind(l.via.and_then(|v| v.place_id))
+            .bind(l.via.map(|v| v.interval.start().0))
+            .bind(l.via.map(|v| v.interval.end().0))
+            .bind(l.computed_at.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A person's trace level, if traced.
     pub async fn trace_level(&self, person_id: i64) -> Result<Option<TraceLevel>> {
         let row = sqlx::query(&format!(

@@ -400,6 +400,14 @@ async fn trace_levels_round_trip() {
         assert_eq!(s.trace_levels_at(1, 0, 10).await.unwrap(), vec![levels[1]]);
         s.replace_trace_levels(&levels[..1]).await.unwrap();
         assert_eq!(s.trace_levels().await.unwrap().len(), 1);
+
+        // Incremental: b back at level 1 (insert), a moved (update), then a gone.
+        let mut moved = levels.clone();
+        moved[0].exposed_at = Timestamp(50);
+        s.upsert_trace_levels(&moved, &[]).await.unwrap();
+        assert_eq!(s.trace_levels().await.unwrap(), moved, "{}", db.name());
+        s.upsert_trace_levels(&[], &[a]).await.unwrap();
+        assert_eq!(s.trace_levels().await.unwrap(), moved[1..], "{}", db.name());
     }
 }
 
