@@ -190,6 +190,18 @@ impl Store {
         rows.iter().map(unit_from_row).collect()
     }
 
+    /// A unit and every unit under it (districts, communes, villages), in code order.
+    pub async fn units_under(&self, code: &UnitCode) -> Result<Vec<AdminUnit>> {
+        let rows = sqlx::query(&format!(
+            "select {UNIT_COLUMNS} from admin_unit where code in ({}) order by code",
+            crate::scope::units_under("$1")
+        ))
+        .bind(code.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(unit_from_row).collect()
+    }
+
     /// Every unit of `level` (all provinces, all communes...), in code order.
     pub async fn units_at_level(&self, level: AdminLevel) -> Result<Vec<AdminUnit>> {
         let rows = sqlx::query(&format!(

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::places::interval_from_row;
 use crate::Store;
 use futures_util::stream::{BoxStream, StreamExt};
-use phongdich_domain::Interval;
+use phongdich_domain::{Interval, Timestamp, UnitCode};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -21,6 +21,10 @@ pub(crate) static CONTACT: Table = Table {
         (
             "contact_b_idx",
             "create index contact_b_idx on contact (b_id, start_at)",
+        ),
+        (
+            "contact_start_idx",
+            "create index contact_start_idx on contact (start_at, id)",
         ),
     ],
     foreign_keys: &[
@@ -74,6 +78,19 @@ pub struct Contact {
     pub setting: Option<String>,
 }
 
+/// A page of the contact list of a jurisdiction: newest first, continued after the
+/// last row of the previous page (keyset pagination: every page costs the same).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    /// Only contacts where at least one of the two lives in this unit or under it;
+    /// `None`: every contact.
+    pub unit: Option<UnitCode>,
+    /// Continue after this `(start, id)`: the last row of the previous page.
+    pub after: Option<(Timestamp, i64)>,
+    /// Rows to return (at most 500; 0 means 50).
+    pub limit: u64,
+}
+
 /// The full contact scan, ordered by id.
 const CONTACT_SCAN: &str =
     "select id, a_id, b_id, start_at, end_at, setting from contact order by id";
@@ -114,5 +131,77 @@ impl Store {
             .fetch(self.pool())
             .map(|row| contact_from_row(&row?))
             .boxed()
+    }
+
+    /// One page of the contact list of a jurisdiction, newest first (by start, then
+    /// id). With a unit, the contacts of the persons living under it are read from the
+    /// per-person indexes (`contact_a_idx`, `contact_b_idx`: start and id without
+    /// touching the table), only the page's rows are then read whole.
+    pub async fn contact_list(&self, query: &ContactQuery) -> Result<Vec<Contact>> {
+        let limit = match query.limit {
+            0 => 50,
+            n => n.min(500),
+        };
+        // $1 unit, $2 and $3 the cursor; unused ones are bound as null.
+        let cursor = |c: &str| match query.after {
+            Some(_) => format!("and ({c}.start_at < $2 or ({c}.start_at = $2 and {c}.id < $3))"),
+            None => "and $2 is null and $3 is null".to_owned(),
+        };
+        let sql = match &query.unit {
+            Some(_) => {
+                let under = crate::scope::units_under("$1");
+                format!(
+                    "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
+                       select start_at, id from ( \
+                         select c.start_at, c.id from person p join contact c on c.a_id = p.id \
+                         where p.unit_code in ({under}) {ca} \
+                         union \
+                         select c.start_at, c.id from person p join contact c on c.b_id = p.id \
+                         where p.unit_code in ({under}) {ca}) u \
+                       order by start_at desc, id desc limit {limit}) top \
+                     join contact c on c.id = top.id \
+                     order by c.start_at desc, c.id desc",
+                    ca = cursor("c"),
+                )
+            }
+            None => format!(
+                "select id, a_id, b_id, start_at, end_at, setting from contact c \
+                 where $1 is null {} order by start_at desc, id desc limit {limit}",
+                cursor("c")
+            ),
+        };
+        let rows = sqlx::query(&sql)
+            .bind(query.unit.as_ref().map(|u| u.as_str().to_owned()))
+            .bind(query.after.map(|a| a.0 .0))
+            .bind(query.after.map(|a| a.1))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(contact_from_row).collect()
+    }
+
+    /// How many contacts the list of [`ContactQuery::unit`] holds.
+    pub async fn contact_list_count(&self, unit: Option<&UnitCode>) -> Result<u64> {
+        let n: i64 = match unit {
+            Some(u) => {
+                let under = crate::scope::units_under("$1");
+                sqlx::query_scalar(&format!(
+                    "select cast(count(*) as bigint) from ( \
+                       select c.id from person p join contact c on c.a_id = p.id \
+                       where p.unit_code in ({under}) \
+                       union \
+                       select c.id from person p join contact c on c.b_id = p.id \
+                       where p.unit_code in ({under})) u"
+                ))
+                .bind(u.as_str())
+                .fetch_one(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("select cast(count(*) as bigint) from contact")
+                    .fetch_one(self.pool())
+                    .await?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or_default())
     }
 }

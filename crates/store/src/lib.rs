@@ -20,8 +20,9 @@
 //!
 //! Resource modules add methods to [`Store`]: [`admin`] (official units, embedded and
 //! loaded at migrate; villages), [`persons`] (persons, households, search), [`places`]
-//! (places, presences), [`contacts`], [`cases`] (cases, tests, cases by commune),
-//! [`trace`] (the levels the engine computed) and batched look-ups for imports. The bulk
+//! (places, presences), [`contacts`] (and the contact list of a jurisdiction), [`cases`]
+//! (cases, tests, cases by commune), [`trace`] (the levels the engine computed),
+//! [`levels`] (levels counted by unit, a case's tree) and batched look-ups for imports. The bulk
 //! path is [`bulk::BulkLoader`], used by the synthetic province generator and by
 //! imports: batches of plain rows, one transaction, hundreds of thousands of rows a
 //! second on either backend.
@@ -50,10 +51,12 @@ pub mod bulk;
 pub mod cases;
 pub mod contacts;
 pub mod error;
+pub mod levels;
 mod lookups;
 pub mod persons;
 pub mod places;
 mod postgres;
+mod scope;
 pub mod sessions;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -66,8 +69,9 @@ pub use audit::{AuditEvent, NewAuditEvent};
 pub use backend::{redact_url, BackendKind};
 pub use bulk::{BulkLoader, IdTable};
 pub use cases::{CaseRecord, CommuneCount, NewCase, NewTest, TestRecord};
-pub use contacts::{Contact, NewContact};
+pub use contacts::{Contact, ContactQuery, NewContact};
 pub use error::{Result, StoreError};
+pub use levels::{TreeNode, UnitLevelCount};
 pub use persons::{Household, NewHousehold, NewPerson, Page, Person, PersonQuery};
 pub use places::{NewPlace, NewPresence, Place, Presence};
 pub use sessions::Session;

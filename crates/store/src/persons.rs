@@ -165,7 +165,8 @@ pub struct PersonQuery {
     /// A name (any case, with or without diacritics, prefix or part), an identity
     /// number or a phone number. Empty lists everyone.
     pub text: String,
-    /// Only persons living in this unit or under it (a commune finds its villages).
+    /// Only persons living in this unit or under it (a district finds its communes and
+    /// their villages, a commune its villages).
     pub unit: Option<UnitCode>,
     /// Rows to skip.
     pub offset: u64,
@@ -352,6 +353,27 @@ impl Store {
             })
     }
 
+    /// The persons with these ids (those that exist), in id order.
+    pub async fn persons_by_ids(&self, ids: &[i64]) -> Result<Vec<Person>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select {PERSON_COLUMNS} from person where id in ({}) order by id",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(self.pool()).await? {
+                out.push(person_from_row(&row)?);
+            }
+        }
+        out.sort_by_key(|p| p.id);
+        Ok(out)
+    }
+
     /// One person by reference.
     pub async fn person_by_ref(&self, reference: &str) -> Result<Person> {
         self.person_where("ref = $1", reference.to_owned())
@@ -408,10 +430,12 @@ impl Store {
                 (Some(format!("%{escaped}%")), Some(format!("{escaped}%")))
             }
         };
-        // Placeholders: $1 key, $2 prefix, $3 unit, $4 unit prefix; unused ones are
-        // still bound (as null) so the numbering stays fixed.
+        // Placeholders: $1 key, $2 prefix, $3 unit; unused ones are still bound (as
+        // null) so the numbering stays fixed.
+        let under;
         if query.unit.is_some() {
-            conditions.push("(unit_code = $3 or unit_code like $4)");
+            under = format!("unit_code in ({})", crate::scope::units_under("$3"));
+            conditions.push(&under);
         }
         if key.is_none() {
             conditions.push("$1 is null");
@@ -420,17 +444,15 @@ impl Store {
             conditions.push("$2 is null");
         }
         if query.unit.is_none() {
-            conditions.push("$3 is null and $4 is null");
+            conditions.push("$3 is null");
         }
         let filter = conditions.join(" and ");
         let unit = query.unit.as_ref().map(|u| u.as_str().to_owned());
-        let unit_prefix = unit.as_ref().map(|u| format!("{}-%", like_escape(u)));
         let count_sql = format!("select cast(count(*) as bigint) from person where {filter}");
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(key.clone())
             .bind(prefix.clone())
             .bind(unit.clone())
-            .bind(unit_prefix.clone())
             .fetch_one(self.pool())
             .await?;
         let sql = format!(
@@ -441,7 +463,6 @@ impl Store {
             .bind(key)
             .bind(prefix)
             .bind(unit)
-            .bind(unit_prefix)
             .fetch_all(self.pool())
             .await?;
         Ok(Page {
