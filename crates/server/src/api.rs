@@ -31,8 +31,21 @@ pub fn router() -> Router<AppState> {
         title = "phongdich API",
         description = "Persons, cases, contacts, tests and trace levels of the province. Authenticate with `Authorization: Bearer TOKEN` (`phongdich user token`)."
     ),
-    paths(search, person),
-    components(schemas(PersonJson, PersonsPage, ErrorBody))
+    paths(
+        search,
+        person,
+        crate::contacts::list_api,
+        crate::contacts::add_contact_api
+    ),
+    components(schemas(
+        PersonJson,
+        PersonsPage,
+        ErrorBody,
+        crate::contacts::ContactInput,
+        crate::contacts::Added,
+        crate::contacts::ContactJson,
+        crate::contacts::ContactsPage
+    ))
 )]
 pub struct ApiDoc;
 
@@ -77,7 +90,7 @@ impl IntoResponse for ApiError {
 
 /// Every API error: a stable `code` to branch on and an English `message`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ErrorBody {
+pub(crate) struct ErrorBody {
     code: &'static str,
     message: &'static str,
 }
@@ -143,30 +156,15 @@ async fn search(
             .parse()
             .map_err(|_| AppError::BadRequest("cursor is not one this API gave"))?,
     };
-    // A district is searched commune by commune in the pages; the API keeps one store
-    // query per page and so pages only within a commune, village or the province.
-    let page = if scope
-        .as_ref()
-        .is_some_and(|u| u.level() == phongdich_domain::AdminLevel::District)
-    {
-        let mut p = crate::persons::search_in(state.store(), q.q.trim(), scope).await?;
-        p.items.truncate(100);
-        return Ok(Json(PersonsPage {
-            items: p.items.iter().map(PersonJson::from).collect(),
-            total: p.total,
-            next_cursor: None,
-        }));
-    } else {
-        state
-            .store()
-            .search_persons(&PersonQuery {
-                text: q.q.trim().to_owned(),
-                unit: scope,
-                offset,
-                limit: crate::persons::SEARCH_LIMIT,
-            })
-            .await?
-    };
+    let page = state
+        .store()
+        .search_persons(&PersonQuery {
+            text: q.q.trim().to_owned(),
+            unit: scope,
+            offset,
+            limit: crate::persons::SEARCH_LIMIT,
+        })
+        .await?;
     let next = offset + page.items.len() as u64;
     Ok(Json(PersonsPage {
         items: page.items.iter().map(PersonJson::from).collect(),

@@ -8,11 +8,15 @@
 //! - [`landing`] is the public landing page with the province's totals;
 //! - [`pages`] holds the page shell, the stylesheet (compiled in) and the language switch;
 //! - [`signin`] signs staff in and out ([`auth`]: sessions, roles, throttle, the guard);
-//! - [`dashboard`] is the first page after signing in;
+//! - [`dashboard`] is the first page after signing in: F0..F4 by unit with drill-down;
+//! - [`case_trace`] is the trace view of a case: its F1..F4 as a tree;
 //! - [`persons`] searches persons and shows one (audited), inside the jurisdiction;
 //! - [`audit`] is the audit log (province administrators);
 //! - [`account`] lets a user change their password;
 //! - [`tests_form`] enters test results (audited);
+//! - [`contacts`] enters direct contacts from case interviews (audited, traced at
+//!   once) and lists the contacts of a jurisdiction ([`scope`]: the jurisdiction as a
+//!   set of units);
 //! - [`api`] is the JSON API under `/api/v1` (session cookie or Bearer token).
 //!
 //! Pages are maud templates: checked at compile time and escaping every value, so no
@@ -25,7 +29,9 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod case_trace;
 pub mod cases;
+pub mod contacts;
 pub mod cookies;
 pub mod dashboard;
 pub mod error;
@@ -34,6 +40,7 @@ pub mod i18n;
 pub mod landing;
 pub mod pages;
 pub mod persons;
+pub mod scope;
 pub mod signin;
 pub mod state;
 pub mod tests_form;
@@ -62,6 +69,14 @@ pub const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/openapi.json"),
     ("POST", "/persons/1/tests"),
     ("POST", "/persons/1/case"),
+    ("GET", "/contacts"),
+    ("GET", "/contacts?unit=03386"),
+    ("GET", "/persons/1/contacts"),
+    ("POST", "/persons/1/contacts"),
+    ("GET", "/api/v1/contacts"),
+    ("GET", "/cases/1/trace"),
+    ("GET", "/dashboard?unit=105"),
+    ("POST", "/api/v1/contacts"),
 ];
 
 /// Public routes: the landing page, `/healthz`, `/signin`, the stylesheet and the
@@ -86,6 +101,8 @@ fn signed_in_router(state: &AppState) -> Router<AppState> {
         .merge(api::router())
         .merge(tests_form::router())
         .merge(cases::router())
+        .merge(contacts::router())
+        .merge(case_trace::router())
         .merge(signin::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

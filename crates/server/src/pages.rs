@@ -80,6 +80,8 @@ pub fn shell_signed_in(
             a href="/dashboard" { (lang.t("Bảng điều khiển", "Dashboard")) }
             " · "
             a href="/persons" { (lang.t("Tìm người", "Find a person")) }
+            " · "
+            a href="/contacts" { (lang.t("Tiếp xúc gần", "Contacts")) }
             @if user.role == crate::auth::Role::ProvinceAdmin {
                 " · "
                 a href="/audit" { (lang.t("Nhật ký", "Audit log")) }

@@ -118,42 +118,21 @@ async fn search(
 /// Rows shown per search.
 pub(crate) const SEARCH_LIMIT: u64 = 50;
 
-/// Searches persons under `scope` (`None`: the whole province). The store filters by a
-/// commune or village directly; a district is searched commune by commune, because the
-/// store's unit filter does not reach from a district down to its communes.
+/// Searches persons under `scope` (`None`: the whole province); the store's unit
+/// filter reaches every unit under a district or commune.
 pub(crate) async fn search_in(
     store: &Store,
     text: &str,
     scope: Option<UnitCode>,
 ) -> Result<Page<Person>, AppError> {
-    let units = match scope {
-        Some(d) if d.level() == AdminLevel::District => store
-            .children(&d)
-            .await?
-            .into_iter()
-            .map(|u| Some(u.code))
-            .collect(),
-        other => vec![other],
-    };
-    let mut page = Page {
-        items: Vec::new(),
-        total: 0,
-    };
-    for unit in units {
-        let part = store
-            .search_persons(&PersonQuery {
-                text: text.to_owned(),
-                unit,
-                offset: 0,
-                limit: SEARCH_LIMIT,
-            })
-            .await?;
-        page.total += part.total;
-        page.items.extend(part.items);
-    }
-    page.items
-        .truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(usize::MAX));
-    Ok(page)
+    Ok(store
+        .search_persons(&PersonQuery {
+            text: text.to_owned(),
+            unit: scope,
+            offset: 0,
+            limit: SEARCH_LIMIT,
+        })
+        .await?)
 }
 
 /// The chain that explains a level, from this person back to the case (F0): each link
@@ -355,6 +334,13 @@ async fn person_page(
             tr { th { (lang.t("Địa chỉ", "Address")) } td { @if let Some(a) = &person.address { (a) } } }
             tr { th { (lang.t("Địa bàn", "Unit")) } td { @if let Some(u) = &person.unit_code { (u.as_str()) } } }
         } } }
+        p {
+            a href={ "/persons/" (person.id) "/contacts" } { (lang.t("Tiếp xúc gần", "Close contacts")) }
+            @if crate::tests_form::may_write(&user) { " · " (lang.t("thêm tiếp xúc từ điều tra ca bệnh", "add contacts from the case interview")) }
+            @if level.as_ref().is_some_and(|l| l.level == 0) {
+                " · " a href={ "/cases/" (person.id) "/trace" } { (lang.t("Truy vết ca bệnh (F1–F4)", "Trace of this case (F1–F4)")) }
+            }
+        }
         @if crate::tests_form::may_write(&user) {
             h2 { (lang.t("Nhập kết quả xét nghiệm", "Enter a test result")) }
             form.inline method="post" action={ "/persons/" (person.id) "/tests" } {

@@ -229,8 +229,8 @@ async fn the_dashboard_shows_cases_of_the_own_communes_only() {
             app.db.name()
         );
         assert!(
-            !body.contains("data-level"),
-            "province totals are for province accounts"
+            body.contains("data-level=\"4\""),
+            "every unit account sees the totals of its own jurisdiction"
         );
         let tinh = app.signed_in("tinh", PASSWORD).await;
         let body = app

@@ -16,11 +16,11 @@ pub(crate) static CONTACT: Table = Table {
     deferred_indexes: &[
         (
             "contact_a_idx",
-            "create index contact_a_idx on contact (a_id, start_at)",
+            "create index contact_a_idx on contact (a_id, start_at, b_id)",
         ),
         (
             "contact_b_idx",
-            "create index contact_b_idx on contact (b_id, start_at)",
+            "create index contact_b_idx on contact (b_id, start_at, a_id)",
         ),
         (
             "contact_start_idx",
@@ -91,6 +91,21 @@ pub struct ContactQuery {
     pub limit: u64,
 }
 
+/// The contacts of the persons living under the unit bound to `$1`, each once:
+/// `select {columns}` (of `contact c`) through the first person, `union all` through
+/// the second when the first is not under the unit; `extra` is added to both filters.
+fn contacts_under(columns: &str, extra: &str) -> String {
+    let under = crate::scope::units_under("$1");
+    format!(
+        "select {columns} from person p join contact c on c.a_id = p.id \
+         where p.unit_code in ({under}) {extra} \
+         union all \
+         select {columns} from person p join contact c on c.b_id = p.id \
+         where p.unit_code in ({under}) {extra} \
+         and c.a_id not in (select id from person where unit_code in ({under}))"
+    )
+}
+
 /// The full contact scan, ordered by id.
 const CONTACT_SCAN: &str =
     "select id, a_id, b_id, start_at, end_at, setting from contact order by id";
@@ -134,40 +149,33 @@ impl Store {
     }
 
     /// One page of the contact list of a jurisdiction, newest first (by start, then
-    /// id). With a unit, the contacts of the persons living under it are read from the
-    /// per-person indexes (`contact_a_idx`, `contact_b_idx`: start and id without
-    /// touching the table), only the page's rows are then read whole.
+    /// id). With a unit, the contacts are read from the per-person indexes alone
+    /// (`contact_a_idx`, `contact_b_idx` hold start, id and the other person): those
+    /// whose first person lives under the unit, then those found through the second
+    /// person whose first person does not (so no contact comes twice and no union has
+    /// to sort them out); only the page's rows are then read whole.
     pub async fn contact_list(&self, query: &ContactQuery) -> Result<Vec<Contact>> {
         let limit = match query.limit {
             0 => 50,
             n => n.min(500),
         };
         // $1 unit, $2 and $3 the cursor; unused ones are bound as null.
-        let cursor = |c: &str| match query.after {
-            Some(_) => format!("and ({c}.start_at < $2 or ({c}.start_at = $2 and {c}.id < $3))"),
-            None => "and $2 is null and $3 is null".to_owned(),
+        let cursor = match query.after {
+            Some(_) => "and (c.start_at < $2 or (c.start_at = $2 and c.id < $3))",
+            None => "and $2 is null and $3 is null",
         };
         let sql = match &query.unit {
-            Some(_) => {
-                let under = crate::scope::units_under("$1");
-                format!(
-                    "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
-                       select start_at, id from ( \
-                         select c.start_at, c.id from person p join contact c on c.a_id = p.id \
-                         where p.unit_code in ({under}) {ca} \
-                         union \
-                         select c.start_at, c.id from person p join contact c on c.b_id = p.id \
-                         where p.unit_code in ({under}) {ca}) u \
-                       order by start_at desc, id desc limit {limit}) top \
-                     join contact c on c.id = top.id \
-                     order by c.start_at desc, c.id desc",
-                    ca = cursor("c"),
-                )
-            }
+            Some(_) => format!(
+                "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
+                   select start_at, id from ({}) u \
+                   order by start_at desc, id desc limit {limit}) top \
+                 join contact c on c.id = top.id \
+                 order by c.start_at desc, c.id desc",
+                contacts_under("c.start_at, c.id", cursor)
+            ),
             None => format!(
                 "select id, a_id, b_id, start_at, end_at, setting from contact c \
-                 where $1 is null {} order by start_at desc, id desc limit {limit}",
-                cursor("c")
+                 where $1 is null {cursor} order by start_at desc, id desc limit {limit}"
             ),
         };
         let rows = sqlx::query(&sql)
@@ -183,14 +191,9 @@ impl Store {
     pub async fn contact_list_count(&self, unit: Option<&UnitCode>) -> Result<u64> {
         let n: i64 = match unit {
             Some(u) => {
-                let under = crate::scope::units_under("$1");
                 sqlx::query_scalar(&format!(
-                    "select cast(count(*) as bigint) from ( \
-                       select c.id from person p join contact c on c.a_id = p.id \
-                       where p.unit_code in ({under}) \
-                       union \
-                       select c.id from person p join contact c on c.b_id = p.id \
-                       where p.unit_code in ({under})) u"
+                    "select cast(count(*) as bigint) from ({}) u",
+                    contacts_under("c.id", "")
                 ))
                 .bind(u.as_str())
                 .fetch_one(self.pool())
