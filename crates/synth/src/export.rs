@@ -8,12 +8,19 @@
 //! (`code,name,level,parent`), `places.csv`
 //! (`ref,kind,venue_kind,name,unit_code,address,capacity,operator`) and `tests.csv`
 //! (`person,sampled_at,kind,result`). Instants are RFC 3339 in +07:00.
+//!
+//! The three files the tracer reads (`contacts.csv`, `presences.csv`, `cases.csv`) are
+//! written by `phongdich-interchange`'s writers, so their format is defined in one
+//! place and every row is checked as its reader would check it.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use phongdich_domain::time::VIETNAM_OFFSET_SECONDS;
+use phongdich_domain::PlaceKind;
+use phongdich_interchange::{CaseWriter, ContactWriter, InterchangeError, Kind, PresenceWriter};
+
+pub use phongdich_interchange::Rfc3339;
 
 use crate::sink::{
     CaseRecord, Contact, Household, Person, Place, Presence, Sink, TestRecord, Village,
@@ -38,6 +45,10 @@ pub enum ExportError {
         /// The CSV error.
         source: csv::Error,
     },
+    /// An interchange file (contacts, presences, cases) could not be written, or the
+    /// generator made a row its reader would refuse.
+    #[error(transparent)]
+    Interchange(#[from] InterchangeError),
 }
 
 struct Out {
@@ -91,9 +102,9 @@ pub struct CsvExport {
     units: Out,
     places: Out,
     persons: Out,
-    presences: Out,
-    contacts: Out,
-    cases: Out,
+    presences: PresenceWriter<BufWriter<File>>,
+    contacts: ContactWriter<BufWriter<File>>,
+    cases: CaseWriter<BufWriter<File>>,
     tests: Out,
 }
 
@@ -152,13 +163,9 @@ impl CsvExport {
                     "household",
                 ],
             )?,
-            presences: Out::create(&dir, FILES[3], &["person", "place", "kind", "start", "end"])?,
-            contacts: Out::create(&dir, FILES[4], &["a", "b", "start", "end"])?,
-            cases: Out::create(
-                &dir,
-                FILES[5],
-                &["person", "infectious_from", "isolated_at"],
-            )?,
+            presences: PresenceWriter::create(&dir.join(FILES[3]))?,
+            contacts: ContactWriter::create(&dir.join(FILES[4]))?,
+            cases: CaseWriter::create(&dir.join(FILES[5]))?,
             tests: Out::create(&dir, FILES[6], &["person", "sampled_at", "kind", "result"])?,
             dir,
         })
@@ -170,53 +177,14 @@ impl CsvExport {
     }
 }
 
-/// An instant as RFC 3339 in +07:00 (`2021-05-12T08:30:00+07:00`), formatted without
-/// allocation: the exporter writes tens of millions of them.
-#[derive(Debug, Clone, Copy)]
-pub struct Rfc3339([u8; 25]);
-
-impl Rfc3339 {
-    /// Formats Unix seconds.
-    pub fn new(unix: i64) -> Self {
-        let local = unix + i64::from(VIETNAM_OFFSET_SECONDS);
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        let mut b = *b"0000-00-00T00:00:00+07:00";
-        let mut put = |at: usize, v: i64, width: usize| {
-            let mut v = v;
-            for k in (0..width).rev() {
-                b[at + k] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, y.rem_euclid(10_000), 4);
-        put(5, m, 2);
-        put(8, d, 2);
-        put(11, secs / 3600, 2);
-        put(14, secs / 60 % 60, 2);
-        put(17, secs % 60, 2);
-        Self(b)
+/// The tracer's kind of a place of the domain.
+fn kind(k: PlaceKind) -> Kind {
+    match k {
+        PlaceKind::Household => Kind::Household,
+        PlaceKind::Room => Kind::Room,
+        PlaceKind::Vehicle => Kind::Vehicle,
+        PlaceKind::Venue => Kind::Venue,
     }
-
-    /// The text.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 impl Sink for CsvExport {
@@ -263,36 +231,20 @@ impl Sink for CsvExport {
     }
 
     fn presence(&mut self, p: &Presence<'_>) -> Result<(), ExportError> {
-        let (start, end) = (Rfc3339::new(p.start.0), Rfc3339::new(p.end.0));
-        self.presences.row([
-            p.person_ref.as_bytes(),
-            p.place_ref.as_bytes(),
-            p.kind.as_str().as_bytes(),
-            start.as_bytes(),
-            end.as_bytes(),
-        ])
+        self.presences
+            .write(p.person_ref, p.place_ref, kind(p.kind), p.start.0, p.end.0)?;
+        Ok(())
     }
 
     fn contact(&mut self, c: &Contact<'_>) -> Result<(), ExportError> {
-        let (start, end) = (Rfc3339::new(c.start.0), Rfc3339::new(c.end.0));
-        self.contacts.row([
-            c.a_ref.as_bytes(),
-            c.b_ref.as_bytes(),
-            start.as_bytes(),
-            end.as_bytes(),
-        ])
+        self.contacts.write(c.a_ref, c.b_ref, c.start.0, c.end.0)?;
+        Ok(())
     }
 
     fn case(&mut self, c: &CaseRecord<'_>) -> Result<(), ExportError> {
-        let (from, isolated) = (
-            Rfc3339::new(c.infectious_from.0),
-            Rfc3339::new(c.isolated_at.0),
-        );
-        self.cases.row([
-            c.person_ref.as_bytes(),
-            from.as_bytes(),
-            isolated.as_bytes(),
-        ])
+        self.cases
+            .write(c.person_ref, c.infectious_from.0, Some(c.isolated_at.0))?;
+        Ok(())
     }
 
     fn test(&mut self, t: &TestRecord<'_>) -> Result<(), ExportError> {
@@ -310,38 +262,13 @@ impl Sink for CsvExport {
             &mut self.units,
             &mut self.places,
             &mut self.persons,
-            &mut self.presences,
-            &mut self.contacts,
-            &mut self.cases,
             &mut self.tests,
         ] {
             out.flush()?;
         }
+        self.presences.flush()?;
+        self.contacts.flush()?;
+        self.cases.flush()?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use phongdich_domain::Timestamp;
-
-    #[test]
-    fn rfc3339_matches_chrono() {
-        for t in [
-            0,
-            1_620_806_400,
-            1_619_802_000,
-            1_619_801_999,
-            -86_401,
-            4_102_444_799,
-        ] {
-            let ours = Rfc3339::new(t);
-            assert_eq!(
-                std::str::from_utf8(ours.as_bytes()).expect("ASCII"),
-                Timestamp(t).to_rfc3339(),
-                "{t}"
-            );
-        }
     }
 }
