@@ -184,6 +184,25 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits (up to 20 s) until the page after a click has loaded at a URL ending
+    /// with `suffix`: a click returns before the navigation it starts is done.
+    async fn wait_for_url(&self, suffix: &str) -> bool {
+        for _ in 0..200 {
+            let ready = self
+                .call(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    json!({ "script": "return document.readyState;", "args": [] }),
+                )
+                .await;
+            if self.url().await.ends_with(suffix) && ready == "complete" {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     async fn quit(&self) {
         let _ = self
             .http
@@ -250,7 +269,7 @@ async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
         .await;
     browser.click("form button[type=submit]").await;
     assert!(
-        browser.url().await.ends_with("/dashboard"),
+        browser.wait_for_url("/dashboard").await,
         "{}",
         browser.source().await
     );
@@ -270,7 +289,7 @@ async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
         .script("document.querySelector('input[name=sample_date]').value = '2021-05-13';")
         .await;
     browser.click("#register-case").await;
-    assert!(browser.url().await.ends_with(&format!("/persons/{f0}")));
+    assert!(browser.wait_for_url(&format!("/persons/{f0}")).await);
     assert!(browser.source().await.contains("F0"));
 
     // Its F1 appears.
