@@ -46,6 +46,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/contacts", get(list_api).post(add_contact_api))
 }
 
+/// Contact-list totals per unit (`None`: the province), kept a minute; all dropped
+/// when a contact is entered through the app (imports run in another process: their
+/// contacts show in totals within a minute).
+pub type CountCache = crate::cache::TtlCache<Option<UnitCode>, u64>;
+
 /// Rows per page of the contact list.
 pub const PAGE_SIZE: u64 = 50;
 
@@ -145,6 +150,7 @@ pub async fn add_contact(
             ip,
         })
         .await?;
+    state.contact_counts().clear();
     // The engine: waits while it is being built at start.
     let mut slot = state.trace().write().await;
     let (levels_changed, traced) = match slot.as_mut() {
@@ -225,7 +231,14 @@ async fn list(
             limit: PAGE_SIZE,
         })
         .await?;
-    let total = store.contact_list_count(unit.as_ref()).await?;
+    let total = match state.contact_counts().get(&unit) {
+        Some(n) => n,
+        None => {
+            let n = store.contact_list_count(unit.as_ref()).await?;
+            state.contact_counts().put(unit.clone(), n);
+            n
+        }
+    };
     let mut ids: Vec<i64> = contacts.iter().flat_map(|c| [c.a_id, c.b_id]).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -5,7 +5,9 @@
 //!
 //! The counts are the stored `trace_level` rows (what the engine last computed) by the
 //! persons' units of residence, rolled up here from villages and communes to the units
-//! shown; "new today" counts the cases recorded since local midnight.
+//! shown; "new today" counts the cases recorded since local midnight. A district's or
+//! the province's counts are kept 30 seconds (grouping half a million levels takes
+//! about a second on SQLite); a commune's are counted at each view.
 
 use crate::auth::{CurrentUser, Jurisdiction};
 use crate::error::AppError;
@@ -20,6 +22,7 @@ use maud::{html, Markup};
 use phongdich_domain::{AdminLevel, AdminUnit, Timestamp, UnitCode};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Routes of this module (signed in).
 pub fn router() -> Router<AppState> {
@@ -34,6 +37,8 @@ const LEVELS: usize = 5;
 pub struct Numbers {
     /// Cases recorded since local midnight.
     pub new_cases: u64,
+    /// Cases recorded in all (the case table, whether traced yet or not).
+    pub cases: u64,
     /// Persons at F0..F4.
     pub levels: [u64; LEVELS],
 }
@@ -41,6 +46,7 @@ pub struct Numbers {
 impl Numbers {
     fn add(&mut self, other: &Numbers) {
         self.new_cases += other.new_cases;
+        self.cases += other.cases;
         for (a, b) in self.levels.iter_mut().zip(other.levels) {
             *a += b;
         }
@@ -74,6 +80,42 @@ pub fn roll_up(
         }
     }
     out
+}
+
+/// Numbers by unit of residence (village or commune) under a unit.
+pub type CountsCache = crate::cache::TtlCache<UnitCode, Arc<HashMap<UnitCode, Numbers>>>;
+
+/// Counts the levels (stored by the engine) and today's new cases by unit of
+/// residence, for persons living under `filter` (`None`: everyone).
+async fn count_by_unit(
+    store: &phongdich_store::Store,
+    filter: Option<&UnitCode>,
+) -> Result<HashMap<UnitCode, Numbers>, AppError> {
+    let mut by_unit: HashMap<UnitCode, Numbers> = HashMap::new();
+    for c in store.trace_counts_by_unit(filter).await? {
+        if let Some(unit) = c.unit_code {
+            if let Some(v) = by_unit
+                .entry(unit)
+                .or_default()
+                .levels
+                .get_mut(usize::from(c.level))
+            {
+                *v += c.persons;
+            }
+        }
+    }
+    let midnight = Timestamp::local_midnight(Timestamp(crate::auth::now()).local_date());
+    for (unit, count) in store.new_cases_by_unit(filter, midnight).await? {
+        if let Some(unit) = unit {
+            by_unit.entry(unit).or_default().new_cases += count;
+        }
+    }
+    for (unit, count) in store.new_cases_by_unit(filter, Timestamp(i64::MIN)).await? {
+        if let Some(unit) = unit {
+            by_unit.entry(unit).or_default().cases += count;
+        }
+    }
+    Ok(by_unit)
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,25 +171,22 @@ async fn dashboard(
     let shown_unit = store.unit(&shown).await?;
     let filter = (shown.level() != AdminLevel::Province).then(|| shown.clone());
 
-    let mut by_unit: HashMap<UnitCode, Numbers> = HashMap::new();
-    for c in store.trace_counts_by_unit(filter.as_ref()).await? {
-        if let Some(unit) = c.unit_code {
-            if let Some(v) = by_unit
-                .entry(unit)
-                .or_default()
-                .levels
-                .get_mut(usize::from(c.level))
-            {
-                *v += c.persons;
+    // A district's or the province's counts group hundreds of thousands of rows: kept
+    // 30 seconds. A commune's are counted live.
+    let cached = match shown.level() {
+        AdminLevel::Province | AdminLevel::District => state.dashboard_counts().get(&shown),
+        _ => None,
+    };
+    let by_unit = match cached {
+        Some(c) => c,
+        None => {
+            let c = Arc::new(count_by_unit(store, filter.as_ref()).await?);
+            if matches!(shown.level(), AdminLevel::Province | AdminLevel::District) {
+                state.dashboard_counts().put(shown.clone(), c.clone());
             }
+            c
         }
-    }
-    let midnight = Timestamp::local_midnight(Timestamp(crate::auth::now()).local_date());
-    for (unit, count) in store.new_cases_by_unit(filter.as_ref(), midnight).await? {
-        if let Some(unit) = unit {
-            by_unit.entry(unit).or_default().new_cases += count;
-        }
-    }
+    };
     let subtree = store.units_under(&shown).await?;
     let parents: HashMap<UnitCode, Option<UnitCode>> = subtree
         .iter()
@@ -155,7 +194,11 @@ async fn dashboard(
         .collect();
     let names: HashMap<UnitCode, &AdminUnit> =
         subtree.iter().map(|u| (u.code.clone(), u)).collect();
-    let rolled = roll_up(&shown, &parents, by_unit);
+    let rolled = roll_up(
+        &shown,
+        &parents,
+        by_unit.iter().map(|(u, n)| (u.clone(), *n)),
+    );
     let mut total = Numbers::default();
     for v in rolled.values() {
         total.add(v);
@@ -186,14 +229,21 @@ async fn dashboard(
     }
     crumbs.reverse();
 
-    let hot: Vec<_> = store
-        .cases_by_commune()
-        .await?
+    // The communes with most cases, from the same counts.
+    let mut f0_by_commune: HashMap<UnitCode, u64> = HashMap::new();
+    for (unit, numbers) in by_unit.iter() {
+        if let Some(c) = crate::case_trace::commune_of(unit) {
+            if numbers.cases > 0 {
+                *f0_by_commune.entry(c).or_default() += numbers.cases;
+            }
+        }
+    }
+    let mut hot: Vec<(&AdminUnit, u64)> = f0_by_commune
         .into_iter()
-        .filter(|c| scope.contains(Some(&c.commune)))
-        .filter(|c| names.contains_key(&c.commune))
-        .take(20)
+        .filter_map(|(c, n)| names.get(&c).map(|u| (*u, n)))
         .collect();
+    hot.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code.cmp(&b.0.code)));
+    hot.truncate(20);
 
     let content = html! {
         (heading)
@@ -246,9 +296,9 @@ async fn dashboard(
             h2 { (lang.t("Ca bệnh (F0) theo xã", "Cases (F0) by commune")) }
             div.table-wrap { table {
                 thead { tr { th { (lang.t("Xã", "Commune")) } th.num { "F0" } } }
-                tbody { @for c in &hot { tr {
-                    td { a href={ "/dashboard?unit=" (c.commune.as_str()) } { (c.name) } " " span.muted { (c.commune.as_str()) } }
-                    td.num { (n(lang, c.cases)) }
+                tbody { @for (c, cases) in &hot { tr {
+                    td { a href={ "/dashboard?unit=" (c.code.as_str()) } { (c.name) } " " span.muted { (c.code.as_str()) } }
+                    td.num { (n(lang, *cases)) }
                 } } }
             } }
         } @else if matches!(user.jurisdiction, Jurisdiction::Unit(_)) {
@@ -285,6 +335,7 @@ mod tests {
         .collect();
         let numbers = |f1: u64| Numbers {
             new_cases: 0,
+            cases: 0,
             levels: [0, f1, 0, 0, 0],
         };
         let counts = vec![

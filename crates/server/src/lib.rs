@@ -29,6 +29,7 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod case_trace;
 pub mod cases;
 pub mod contacts;

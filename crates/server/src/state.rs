@@ -31,6 +31,12 @@ struct Inner {
     /// The tracing engine over the database; `None` until [`AppState::start_tracing`]
     /// has built it (its write lock is held while it builds, so updates wait).
     trace: Arc<RwLock<Option<TraceState>>>,
+    /// Totals of contact lists, kept a minute (counting a district's contacts reads
+    /// hundreds of thousands of index entries); dropped when a contact is entered.
+    contact_counts: crate::contacts::CountCache,
+    /// Levels by unit of residence under a district or the province, kept 30 seconds
+    /// (the province's are half a million rows to group); communes are counted live.
+    dashboard_counts: crate::dashboard::CountsCache,
 }
 
 impl AppState {
@@ -42,6 +48,12 @@ impl AppState {
                 settings,
                 throttle: Throttle::default(),
                 trace: Arc::new(RwLock::new(None)),
+                contact_counts: crate::contacts::CountCache::new(std::time::Duration::from_secs(
+                    60,
+                )),
+                dashboard_counts: crate::dashboard::CountsCache::new(
+                    std::time::Duration::from_secs(30),
+                ),
             }),
         }
     }
@@ -59,6 +71,16 @@ impl AppState {
     /// Settings fixed at start.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// Totals of contact lists.
+    pub fn contact_counts(&self) -> &crate::contacts::CountCache {
+        &self.inner.contact_counts
+    }
+
+    /// Levels by unit for the dashboards of districts and the province.
+    pub fn dashboard_counts(&self) -> &crate::dashboard::CountsCache {
+        &self.inner.dashboard_counts
     }
 
     /// The tracing engine (`None` until built).

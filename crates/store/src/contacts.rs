@@ -24,7 +24,7 @@ pub(crate) static CONTACT: Table = Table {
         ),
         (
             "contact_start_idx",
-            "create index contact_start_idx on contact (start_at, id)",
+            "create index contact_start_idx on contact (start_at, id, a_id, b_id)",
         ),
     ],
     foreign_keys: &[
@@ -91,6 +91,10 @@ pub struct ContactQuery {
     pub limit: u64,
 }
 
+/// A unit's contact list walks every contact newest first when at least one contact in
+/// this many is its own (see [`Store::contact_list`]).
+pub const WALK_DENSITY: i64 = 1_000;
+
 /// The contacts of the persons living under the unit bound to `$1`, each once:
 /// `select {columns}` (of `contact c`) through the first person, `union all` through
 /// the second when the first is not under the unit; `extra` is added to both filters.
@@ -149,11 +153,16 @@ impl Store {
     }
 
     /// One page of the contact list of a jurisdiction, newest first (by start, then
-    /// id). With a unit, the contacts are read from the per-person indexes alone
-    /// (`contact_a_idx`, `contact_b_idx` hold start, id and the other person): those
-    /// whose first person lives under the unit, then those found through the second
-    /// person whose first person does not (so no contact comes twice and no union has
-    /// to sort them out); only the page's rows are then read whole.
+    /// id), read from indexes alone until the page's rows, in one of two ways:
+    ///
+    /// - a unit holding at least one contact in [`WALK_DENSITY`] walks all contacts
+    ///   newest first (`contact_start_idx` holds both persons) and keeps those with a
+    ///   person under the unit: a page costs about `limit * WALK_DENSITY` index entries
+    ///   at worst, however many contacts the unit has (a district, a busy commune);
+    /// - a sparser unit reads its persons' contacts from the per-person indexes
+    ///   (`contact_a_idx`, `contact_b_idx` hold start, id and the other person): those
+    ///   whose first person lives under it, then those found through the second person
+    ///   whose first person does not, so none comes twice and only they are sorted.
     pub async fn contact_list(&self, query: &ContactQuery) -> Result<Vec<Contact>> {
         let limit = match query.limit {
             0 => 50,
@@ -165,6 +174,23 @@ impl Store {
             None => "and $2 is null and $3 is null",
         };
         let sql = match &query.unit {
+            Some(unit) if self.dense(unit).await? => {
+                let under = crate::scope::units_under("$1");
+                // SQLite's planner would rather use the per-person indexes and sort.
+                let hint = match self.backend() {
+                    crate::BackendKind::Sqlite => "indexed by contact_start_idx",
+                    crate::BackendKind::Postgres => "",
+                };
+                format!(
+                    "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
+                       select c.start_at, c.id from contact c {hint} \
+                       where (c.a_id in (select id from person where unit_code in ({under})) \
+                           or c.b_id in (select id from person where unit_code in ({under}))) \
+                       {cursor} order by c.start_at desc, c.id desc limit {limit}) top \
+                     join contact c on c.id = top.id \
+                     order by c.start_at desc, c.id desc"
+                )
+            }
             Some(_) => format!(
                 "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
                    select start_at, id from ({}) u \
@@ -185,6 +211,25 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(contact_from_row).collect()
+    }
+
+    /// Whether at least one contact in [`WALK_DENSITY`] has its first person under
+    /// `unit` (counted only that far: a district answers as fast as a village).
+    async fn dense(&self, unit: &UnitCode) -> Result<bool> {
+        let size: Option<i64> = sqlx::query_scalar("select max(id) from contact")
+            .fetch_one(self.pool())
+            .await?;
+        let enough = size.unwrap_or(0) / WALK_DENSITY + 1;
+        let found: i64 = sqlx::query_scalar(&format!(
+            "select cast(count(*) as bigint) from ( \
+               select c.id from person p join contact c on c.a_id = p.id \
+               where p.unit_code in ({}) limit {enough}) x",
+            crate::scope::units_under("$1")
+        ))
+        .bind(unit.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(found >= enough)
     }
 
     /// How many contacts the list of [`ContactQuery::unit`] holds.

@@ -187,6 +187,33 @@ async fn the_contact_list_of_a_unit_is_newest_first_page_by_page() {
             [ids[0], ids[4]]
         );
         assert_eq!(s.contact_list_count(None).await.unwrap(), 5);
+        // A village whose only person appears second in its one contact: too sparse to
+        // walk, read through the per-person indexes.
+        let v_other = UnitCode::village(&other, 1).unwrap();
+        s.insert_unit(&AdminUnit {
+            code: v_other.clone(),
+            name: "Bản Xa".into(),
+            level: AdminLevel::Village,
+            parent: Some(other.clone()),
+        })
+        .await
+        .unwrap();
+        let pz = s
+            .insert_person(&person("Z", "Lò Văn Z", &v_other))
+            .await
+            .unwrap();
+        let late = s
+            .insert_contact(&NewContact {
+                a_id: po,
+                b_id: pz,
+                interval: Interval::new(Timestamp(400), Timestamp(460)).unwrap(),
+                setting: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(list(Some(&v_other), None, 0).await, [late], "{}", db.name());
+        assert_eq!(s.contact_list_count(Some(&v_other)).await.unwrap(), 1);
+        assert_eq!(list(Some(&other), None, 0).await, [late, ids[3], ids[2]]);
         let persons = s.persons_by_ids(&[po, pa, 999_999]).await.unwrap();
         assert_eq!(
             persons.iter().map(|p| p.id).collect::<Vec<_>>(),
