@@ -231,14 +231,12 @@ async fn list(
             limit: PAGE_SIZE,
         })
         .await?;
-    let total = match state.contact_counts().get(&unit) {
-        Some(n) => n,
-        None => {
-            let n = store.contact_list_count(unit.as_ref()).await?;
-            state.contact_counts().put(unit.clone(), n);
-            n
-        }
-    };
+    let total = state
+        .contact_counts()
+        .get_or_compute(unit.clone(), || async {
+            Ok::<_, AppError>(store.contact_list_count(unit.as_ref()).await?)
+        })
+        .await?;
     let mut ids: Vec<i64> = contacts.iter().flat_map(|c| [c.a_id, c.b_id]).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -173,19 +173,16 @@ async fn dashboard(
 
     // A district's or the province's counts group hundreds of thousands of rows: kept
     // 30 seconds. A commune's are counted live.
-    let cached = match shown.level() {
-        AdminLevel::Province | AdminLevel::District => state.dashboard_counts().get(&shown),
-        _ => None,
-    };
-    let by_unit = match cached {
-        Some(c) => c,
-        None => {
-            let c = Arc::new(count_by_unit(store, filter.as_ref()).await?);
-            if matches!(shown.level(), AdminLevel::Province | AdminLevel::District) {
-                state.dashboard_counts().put(shown.clone(), c.clone());
-            }
-            c
+    let by_unit = match shown.level() {
+        AdminLevel::Province | AdminLevel::District => {
+            state
+                .dashboard_counts()
+                .get_or_compute(shown.clone(), || async {
+                    Ok::<_, AppError>(Arc::new(count_by_unit(store, filter.as_ref()).await?))
+                })
+                .await?
         }
+        _ => Arc::new(count_by_unit(store, filter.as_ref()).await?),
     };
     let subtree = store.units_under(&shown).await?;
     let parents: HashMap<UnitCode, Option<UnitCode>> = subtree
