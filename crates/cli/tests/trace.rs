@@ -79,7 +79,8 @@ fn traces_files_and_prints_levels_sorted_by_level_then_person() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("F0 1, F1 1, F2 2, F3 0, F4 0"), "{stderr}");
 
-    // The same with --max-level 1, a 16-minute venue threshold and an output file.
+    // The same with --max-level 2, a one-hour venue threshold and an output file: b's
+    // hour at the market overlaps nobody's for an hour.
     let result = dir.path().join("levels.csv");
     let out = phongdich(&[
         "trace",
@@ -97,8 +98,31 @@ fn traces_files_and_prints_levels_sorted_by_level_then_person() {
         &result.display().to_string(),
     ]);
     assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "the result went to --out");
     let text = std::fs::read_to_string(&result).unwrap();
-    assert_eq!(text.lines().count(), 3, "{text}");
+    assert_eq!(
+        text,
+        "person,level,exposed_at,via_person,via_kind,via_place\n\
+         f0,0,2021-05-10T00:00:00+07:00,,,\n\
+         b,1,2021-05-12T08:00:00+07:00,f0,contact,\n"
+    );
+
+    // Seen as of 11:10: a's 25 minutes with b count, d (from 11:15) is not seen yet.
+    let out = phongdich(&[
+        "trace",
+        "--contacts",
+        &contacts,
+        "--presences",
+        &presences,
+        "--cases",
+        &cases,
+        "--as-of",
+        "2021-05-12T11:10:00+07:00",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let persons: Vec<&str> = text.lines().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(persons, ["person", "f0", "b", "a"], "{text}");
 }
 
 #[test]
