@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use phongdich_store::{NewAuditEvent, Person, PersonQuery, StoreError};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/persons", get(search))
         .route("/api/v1/persons/{id}", get(person))
+        .route("/api/v1/persons/{id}/level", get(level))
+        .route("/api/v1/persons/{id}/case", post(register_case))
+        .route("/api/v1/persons/{id}/tests", post(enter_test))
         .route("/api/openapi.json", get(openapi))
 }
 
@@ -34,6 +37,9 @@ pub fn router() -> Router<AppState> {
     paths(
         search,
         person,
+        level,
+        register_case,
+        enter_test,
         crate::contacts::list_api,
         crate::contacts::add_contact_api
     ),
@@ -41,6 +47,12 @@ pub fn router() -> Router<AppState> {
         PersonJson,
         PersonsPage,
         ErrorBody,
+        LevelJson,
+        ExposureJson,
+        crate::cases::CaseInput,
+        crate::cases::Registered,
+        crate::tests_form::TestInput,
+        crate::tests_form::TestEntered,
         crate::contacts::ContactInput,
         crate::contacts::Added,
         crate::contacts::ContactJson,
@@ -182,14 +194,7 @@ async fn person(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Path(id): Path<i64>,
 ) -> Result<Json<PersonJson>, ApiError> {
-    let p = match state.store().person(id).await {
-        Ok(p) => p,
-        Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound.into()),
-        Err(e) => return Err(e.into()),
-    };
-    if !within(state.store(), p.unit_code.as_ref(), &user.jurisdiction).await? {
-        return Err(AppError::NotFound.into());
-    }
+    let p = person_inside(&state, &user, id).await?;
     state
         .store()
         .insert_audit_event(&NewAuditEvent {
@@ -204,4 +209,106 @@ async fn person(
         })
         .await?;
     Ok(Json(PersonJson::from(&p)))
+}
+
+/// The person of `id` if the caller's jurisdiction holds them (404 otherwise, as if
+/// they did not exist).
+async fn person_inside(state: &AppState, user: &CurrentUser, id: i64) -> Result<Person, ApiError> {
+    let p = match state.store().person(id).await {
+        Ok(p) => p,
+        Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound.into()),
+        Err(e) => return Err(e.into()),
+    };
+    if !within(state.store(), p.unit_code.as_ref(), &user.jurisdiction).await? {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(p)
+}
+
+/// The exposure that realises a level (tracing.md's `via_*` columns).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExposureJson {
+    /// The person one level up.
+    person_id: i64,
+    /// `contact`, `household`, `room`, `vehicle` or `venue`.
+    kind: &'static str,
+    /// The place of a co-presence.
+    place_id: Option<i64>,
+    /// Start of the overlap that transmitted, RFC 3339.
+    start: String,
+    /// Its end.
+    end: String,
+}
+
+/// A person's current level as the engine last computed it; `level` is `null` for a
+/// person no case reaches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LevelJson {
+    person_id: i64,
+    /// 0 for a case (F0), 1 for F1... up to 4.
+    level: Option<u8>,
+    /// Earliest arrival at that level, RFC 3339.
+    exposed_at: Option<String>,
+    /// The exposure that realises it (`null` for a case or a person not reached).
+    via: Option<ExposureJson>,
+}
+
+/// One person's level and the exposure that explains it; 404 outside the caller's
+/// jurisdiction.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/level", params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = LevelJson), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn level(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<LevelJson>, ApiError> {
+    person_inside(&state, &user, id).await?;
+    let level = state.store().trace_level(id).await?;
+    Ok(Json(LevelJson {
+        person_id: id,
+        level: level.map(|l| l.level),
+        exposed_at: level.map(|l| l.exposed_at.to_rfc3339()),
+        via: level.and_then(|l| l.via).map(|v| ExposureJson {
+            person_id: v.person_id,
+            kind: v.kind.as_str(),
+            place_id: v.place_id,
+            start: v.interval.start().to_rfc3339(),
+            end: v.interval.end().to_rfc3339(),
+        }),
+    }))
+}
+
+/// Register a confirmed case (F0) for a person, from a positive sample (audited); the
+/// levels of everyone it reaches are updated before the answer.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/case", params(("id" = i64, Path, description = "person id")),
+    request_body = crate::cases::CaseInput,
+    responses((status = 201, body = crate::cases::Registered), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn register_case(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(id): Path<i64>,
+    Json(input): Json<crate::cases::CaseInput>,
+) -> Result<(StatusCode, Json<crate::cases::Registered>), ApiError> {
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string());
+    let done = crate::cases::register_case(&state, &user, ip, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// Enter a test result for a person (audited).
+#[utoipa::path(post, path = "/api/v1/persons/{id}/tests", params(("id" = i64, Path, description = "person id")),
+    request_body = crate::tests_form::TestInput,
+    responses((status = 201, body = crate::tests_form::TestEntered), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn enter_test(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(id): Path<i64>,
+    Json(input): Json<crate::tests_form::TestInput>,
+) -> Result<(StatusCode, Json<crate::tests_form::TestEntered>), ApiError> {
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string());
+    let done = crate::tests_form::enter_test(&state, &user, ip, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(done)))
 }

@@ -78,6 +78,9 @@ pub const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/cases/1/trace"),
     ("GET", "/dashboard?unit=105"),
     ("POST", "/api/v1/contacts"),
+    ("GET", "/api/v1/persons/1/level"),
+    ("POST", "/api/v1/persons/1/case"),
+    ("POST", "/api/v1/persons/1/tests"),
 ];
 
 /// Public routes: the landing page, `/healthz`, `/signin`, the stylesheet and the

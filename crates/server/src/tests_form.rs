@@ -34,12 +34,111 @@ pub fn parse_local(s: &str) -> Option<Timestamp> {
     Some(Timestamp(secs))
 }
 
+/// A test result to enter.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TestInput {
+    /// `pcr` or `rapid_antigen`.
+    pub kind: String,
+    /// `pending`, `positive`, `negative` or `inconclusive`.
+    pub result: String,
+    /// When the sample was taken: local `YYYY-MM-DDTHH:MM`, RFC 3339 or Unix seconds.
+    pub sampled_at: String,
+    /// The laboratory, if known.
+    #[serde(default)]
+    pub laboratory: Option<String>,
+}
+
+/// What entering a test did.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TestEntered {
+    /// The test's id.
+    pub test_id: i64,
+}
+
+/// A time as forms and the API give it: local `YYYY-MM-DDTHH:MM`, RFC 3339 with an
+/// offset, or Unix seconds.
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<i64>() {
+        return Some(Timestamp(secs));
+    }
+    parse_local(s).or_else(|| Timestamp::parse(s).ok())
+}
+
+/// Stores a test result for person `id` (writable roles, inside the jurisdiction) and
+/// audits it.
+pub async fn enter_test(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    id: i64,
+    input: &TestInput,
+) -> Result<TestEntered, AppError> {
+    if !may_write(user) {
+        return Err(AppError::Forbidden);
+    }
+    let person = match state.store().person(id).await {
+        Ok(p) => p,
+        Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    if !within(state.store(), person.unit_code.as_ref(), &user.jurisdiction).await? {
+        return Err(AppError::NotFound);
+    }
+    let kind = TestKind::parse(&input.kind)
+        .ok_or(AppError::BadRequest("kind: expected pcr or rapid_antigen"))?;
+    let result = TestResult::parse(&input.result).ok_or(AppError::BadRequest(
+        "result: expected pending, positive, negative or inconclusive",
+    ))?;
+    let sampled_at = parse_time(&input.sampled_at).ok_or(AppError::BadRequest(
+        "sampled_at: expected YYYY-MM-DDTHH:MM",
+    ))?;
+    let laboratory = input
+        .laboratory
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.chars().take(200).collect::<String>());
+    let test = NewTest {
+        person_id: id,
+        sampled_at,
+        kind,
+        result,
+        laboratory: laboratory.clone(),
+    };
+    let test_id = state.store().insert_test(&test).await?;
+    let after = serde_json::json!({
+        "person_id": id,
+        "sampled_at": sampled_at.to_rfc3339(),
+        "kind": kind.as_str(),
+        "result": result.as_str(),
+        "laboratory": laboratory,
+    });
+    state
+        .store()
+        .insert_audit_event(&NewAuditEvent {
+            at: auth::now(),
+            user_id: Some(user.session.user.id),
+            action: "create".to_owned(),
+            entity: "test".to_owned(),
+            entity_id: test_id.to_string(),
+            before_json: None,
+            after_json: Some(after.to_string()),
+            ip,
+        })
+        .await?;
+    tracing::info!(person.id = id, test.id = test_id, "test result entered");
+    Ok(TestEntered { test_id })
+}
+
 #[derive(Debug, Deserialize)]
 struct TestForm {
     csrf: String,
     kind: String,
     result: String,
     sampled_at: String,
+    #[serde(default)]
+    laboratory: Option<String>,
 }
 
 async fn add_test(
@@ -52,50 +151,14 @@ async fn add_test(
     if !auth::same_secret(&user.session.csrf_token, &f.csrf) {
         return Err(AppError::Csrf);
     }
-    if !may_write(&user) {
-        return Err(AppError::Forbidden);
-    }
-    let person = match state.store().person(id).await {
-        Ok(p) => p,
-        Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound),
-        Err(e) => return Err(e.into()),
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string());
+    let input = TestInput {
+        kind: f.kind,
+        result: f.result,
+        sampled_at: f.sampled_at,
+        laboratory: f.laboratory,
     };
-    if !within(state.store(), person.unit_code.as_ref(), &user.jurisdiction).await? {
-        return Err(AppError::NotFound);
-    }
-    let kind = TestKind::parse(&f.kind).ok_or(AppError::BadRequest("unknown test kind"))?;
-    let result = TestResult::parse(&f.result).ok_or(AppError::BadRequest("unknown test result"))?;
-    let sampled_at = parse_local(&f.sampled_at).ok_or(AppError::BadRequest(
-        "sampled_at: expected YYYY-MM-DDTHH:MM",
-    ))?;
-    let test = NewTest {
-        person_id: id,
-        sampled_at,
-        kind,
-        result,
-        laboratory: None,
-    };
-    let test_id = state.store().insert_test(&test).await?;
-    let after = serde_json::json!({
-        "person_id": id,
-        "sampled_at": sampled_at.to_rfc3339(),
-        "kind": kind.as_str(),
-        "result": result.as_str(),
-    });
-    state
-        .store()
-        .insert_audit_event(&NewAuditEvent {
-            at: auth::now(),
-            user_id: Some(user.session.user.id),
-            action: "create".to_owned(),
-            entity: "test".to_owned(),
-            entity_id: test_id.to_string(),
-            before_json: None,
-            after_json: Some(after.to_string()),
-            ip: peer.map(|Extension(ConnectInfo(a))| a.ip().to_string()),
-        })
-        .await?;
-    tracing::info!(person.id = id, test.id = test_id, "test result entered");
+    enter_test(&state, &user, ip, id, &input).await?;
     Ok(Redirect::to(&format!("/persons/{id}")))
 }
 
@@ -108,5 +171,15 @@ mod tests {
         let t = parse_local("2021-05-12T15:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2021-05-12T15:00:00+07:00");
         assert!(parse_local("12/05/2021").is_none());
+    }
+
+    #[test]
+    fn api_times_take_three_forms() {
+        use super::parse_time;
+        let want = "2021-05-12T15:00:00+07:00";
+        for s in ["2021-05-12T15:00", "2021-05-12T08:00:00Z", "1620806400"] {
+            assert_eq!(parse_time(s).unwrap().to_rfc3339(), want, "{s}");
+        }
+        assert!(parse_time("tomorrow").is_none());
     }
 }

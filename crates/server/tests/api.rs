@@ -160,3 +160,137 @@ async fn the_openapi_document_lists_the_routes() {
     assert!(doc["paths"]["/api/v1/persons/{id}"]["get"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+async fn bearer_post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() {
+    use phongdich_domain::{Interval, Timestamp};
+    use phongdich_store::NewContact;
+    for db in phongdich_store::testing::all_backends().await.unwrap() {
+        // The contact is in the database before the server starts; the engine is
+        // built from it, and the case then comes through the API.
+        let s = db.store.clone();
+        let communes = s
+            .communes_of_province(&UnitCode::parse("12").unwrap())
+            .await
+            .unwrap();
+        let unit = &communes[0].code;
+        let f0 = s
+            .insert_person(&person("P1", "Giàng A Páo", Some(unit)))
+            .await
+            .unwrap();
+        let f1 = s
+            .insert_person(&person("P2", "Lò Thị Mai", Some(unit)))
+            .await
+            .unwrap();
+        let t = Timestamp::parse("2021-05-12T08:00:00+07:00").unwrap();
+        s.insert_contact(&NewContact {
+            a_id: f0,
+            b_id: f1,
+            interval: Interval::new(t, Timestamp(t.0 + 1800)).unwrap(),
+            setting: None,
+        })
+        .await
+        .unwrap();
+        let app = TestApp::start(db).await;
+        app.add_user("xa", "mật khẩu xã dài", "commune_officer", unit.as_str())
+            .await;
+        let user = s.user_by_username("xa").await.unwrap().unwrap();
+        let token = new_token();
+        s.insert_api_token(&token_hash(&token), user.id, "lab")
+            .await
+            .unwrap();
+        let name = app.db.name();
+
+        let (status, body) = bearer(&app, &format!("/api/v1/persons/{f1}/level"), &token).await;
+        assert_eq!((status, &body["level"]), (200, &Value::Null), "{name}");
+
+        // A positive PCR from the laboratory's system, then the case.
+        let (status, body) = bearer_post(
+            &app,
+            &format!("/api/v1/persons/{f0}/tests"),
+            &token,
+            serde_json::json!({"kind": "pcr", "result": "positive",
+                "sampled_at": "2021-05-13T07:30:00+07:00", "laboratory": "CDC Lai Châu"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{name}: {body}");
+        assert!(body["test_id"].as_i64().is_some());
+        let tests = s.tests_of_person(f0).await.unwrap();
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0].test.laboratory.as_deref(), Some("CDC Lai Châu"));
+
+        let (status, body) = bearer_post(
+            &app,
+            &format!("/api/v1/persons/{f0}/case"),
+            &token,
+            serde_json::json!({"sample_date": "2021-05-13"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{name}: {body}");
+        assert_eq!(
+            body["traced"], true,
+            "{name}: the engine was built at start"
+        );
+        assert!(body["levels_changed"].as_u64().unwrap() >= 2);
+
+        let (status, body) = bearer(&app, &format!("/api/v1/persons/{f1}/level"), &token).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["level"], 1, "{name}: {body}");
+        assert_eq!(body["exposed_at"], "2021-05-12T08:00:00+07:00");
+        assert_eq!(body["via"]["person_id"], f0);
+        assert_eq!(body["via"]["kind"], "contact");
+
+        // Bad input is a JSON error with a stable code; nothing is stored twice.
+        let (status, body) = bearer_post(
+            &app,
+            &format!("/api/v1/persons/{f0}/case"),
+            &token,
+            serde_json::json!({"sample_date": "2021-05-13"}),
+        )
+        .await;
+        assert_eq!((status, &body["code"]), (400, &Value::from("bad_request")));
+        let (status, body) = bearer_post(
+            &app,
+            &format!("/api/v1/persons/{f1}/tests"),
+            &token,
+            serde_json::json!({"kind": "elisa", "result": "positive", "sampled_at": "2021-05-13T07:30"}),
+        )
+        .await;
+        assert_eq!((status, &body["code"]), (400, &Value::from("bad_request")));
+        assert!(s.tests_of_person(f1).await.unwrap().is_empty());
+
+        // Audited as the token's account.
+        let events = s.audit_events(None, 100).await.unwrap();
+        for entity in ["test", "case"] {
+            assert!(
+                events.iter().any(|e| e.event.entity == entity
+                    && e.event.action == "create"
+                    && e.event.user_id == Some(user.id)),
+                "{name}: {entity} audited"
+            );
+        }
+
+        // The OpenAPI document describes the new routes.
+        let (_, doc) = bearer(&app, "/api/openapi.json", &token).await;
+        for path in [
+            "/api/v1/persons/{id}/level",
+            "/api/v1/persons/{id}/case",
+            "/api/v1/persons/{id}/tests",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path} in openapi.json");
+        }
+    }
+}
