@@ -148,4 +148,62 @@ async fn only_province_admins_read_the_audit_log() {
         .await
         .unwrap();
     assert!(!other.contains("<td>view</td>"), "filter by entity");
+
+    // By account, shown by name; by action; by local date; a bad date is a 400.
+    let by_officer = app
+        .get("/audit?user=officer&action=view", Some(&admin))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(by_officer.contains("<td>officer</td>"), "{by_officer}");
+    let by_leader = app
+        .get("/audit?user=leader", Some(&admin))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !by_leader.contains("<td>view</td>"),
+        "the leader viewed nothing"
+    );
+    let nobody = app
+        .get("/audit?user=no-such-account", Some(&admin))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!nobody.contains("<td>view</td>"));
+    let today = chrono::Utc::now()
+        .with_timezone(&phongdich_domain::time::vietnam())
+        .date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let within = app
+        .get(
+            &format!("/audit?from={}&to={}", day(today), day(today)),
+            Some(&admin),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(within.contains("<td>view</td>"));
+    let yesterday = today.pred_opt().unwrap();
+    let before = app
+        .get(&format!("/audit?to={}", day(yesterday)), Some(&admin))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("<td>view</td>"));
+    assert_eq!(
+        app.get("/audit?from=02/12/2026", Some(&admin))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get("/audit?action=read", Some(&admin)).await.status(),
+        400
+    );
 }

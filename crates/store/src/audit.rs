@@ -35,6 +35,27 @@ pub struct AuditEvent {
     pub event: NewAuditEvent,
 }
 
+/// Which audit events to read: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Kind of record (`person`, `case`...).
+    pub entity: Option<String>,
+    /// Its id (with `entity`).
+    pub entity_id: Option<String>,
+    /// The account that acted.
+    pub user_id: Option<i64>,
+    /// `create`, `update`, `delete` or `view`.
+    pub action: Option<String>,
+    /// From this instant (Unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// Until this instant (exclusive).
+    pub until: Option<i64>,
+    /// Only events older than this id: the cursor of the next page.
+    pub before_id: Option<i64>,
+    /// At most this many (1 to 1,000).
+    pub limit: u64,
+}
+
 impl Store {
     /// Records an audit event; an unknown action is [`StoreError::Invalid`].
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<i64> {
@@ -64,17 +85,38 @@ impl Store {
         entity: Option<(&str, &str)>,
         limit: u64,
     ) -> Result<Vec<AuditEvent>> {
-        let limit = i64::try_from(limit.min(1000)).unwrap_or(1000);
         let (entity, entity_id) = entity.unzip();
+        self.audit_search(&AuditFilter {
+            entity: entity.map(str::to_owned),
+            entity_id: entity_id.map(str::to_owned),
+            limit,
+            ..AuditFilter::default()
+        })
+        .await
+    }
+
+    /// The newest events first that match every condition of `filter`.
+    pub async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let limit = i64::try_from(filter.limit.clamp(1, 1000)).unwrap_or(1000);
         let rows = sqlx::query(
             "select id, at, user_id, action, entity, entity_id, before_json, after_json, ip \
              from audit_event \
              where (cast($1 as text) is null or entity = $1) \
              and (cast($2 as text) is null or entity_id = $2) \
-             order by id desc limit $3",
+             and (cast($3 as bigint) is null or user_id = $3) \
+             and (cast($4 as text) is null or action = $4) \
+             and (cast($5 as bigint) is null or at >= $5) \
+             and (cast($6 as bigint) is null or at < $6) \
+             and (cast($7 as bigint) is null or id < $7) \
+             order by id desc limit $8",
         )
-        .bind(entity.map(str::to_owned))
-        .bind(entity_id.map(str::to_owned))
+        .bind(filter.entity.clone())
+        .bind(filter.entity_id.clone())
+        .bind(filter.user_id)
+        .bind(filter.action.clone())
+        .bind(filter.from)
+        .bind(filter.until)
+        .bind(filter.before_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await

@@ -65,7 +65,7 @@ pub mod tokens;
 pub mod trace;
 pub mod users;
 
-pub use audit::{AuditEvent, NewAuditEvent};
+pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use backend::{redact_url, BackendKind};
 pub use bulk::{BulkLoader, IdTable};
 pub use cases::{CaseRecord, CommuneCount, NewCase, NewTest, TestRecord};
