@@ -95,14 +95,14 @@ pub struct ContactQuery {
 /// this many is its own (see [`Store::contact_list`]).
 pub const WALK_DENSITY: i64 = 1_000;
 
-/// The contacts of the persons living under the unit bound to `$1`, each once:
-/// `select {columns}` (of `contact c`) through the first person, `union all` through
-/// the second when the first is not under the unit; `extra` is added to both filters.
-fn contacts_under(columns: &str, extra: &str) -> String {
-    let under = crate::scope::units_under("$1");
+/// The contacts of the persons living in the units `under` (a literal list from
+/// [`Store::units_in`]; the unit stays bound to `$1`), each once: `select {columns}`
+/// (of `contact c`) through the first person, `union all` through the second when the
+/// first is not under the unit; `extra` is added to both filters.
+fn contacts_under(under: &str, columns: &str, extra: &str) -> String {
     format!(
         "select {columns} from person p join contact c on c.a_id = p.id \
-         where p.unit_code in ({under}) {extra} \
+         where p.unit_code in ({under}) and $1 is not null {extra} \
          union all \
          select {columns} from person p join contact c on c.b_id = p.id \
          where p.unit_code in ({under}) {extra} \
@@ -173,9 +173,12 @@ impl Store {
             Some(_) => "and (c.start_at < $2 or (c.start_at = $2 and c.id < $3))",
             None => "and $2 is null and $3 is null",
         };
+        let under = match &query.unit {
+            Some(unit) => self.units_in(unit).await?,
+            None => String::new(),
+        };
         let sql = match &query.unit {
-            Some(unit) if self.dense(unit).await? => {
-                let under = crate::scope::units_under("$1");
+            Some(unit) if self.dense(unit, &under).await? => {
                 // SQLite's planner would rather use the per-person indexes and sort.
                 let hint = match self.backend() {
                     crate::BackendKind::Sqlite => "indexed by contact_start_idx",
@@ -186,6 +189,7 @@ impl Store {
                        select c.start_at, c.id from contact c {hint} \
                        where (c.a_id in (select id from person where unit_code in ({under})) \
                            or c.b_id in (select id from person where unit_code in ({under}))) \
+                       and $1 is not null \
                        {cursor} order by c.start_at desc, c.id desc limit {limit}) top \
                      join contact c on c.id = top.id \
                      order by c.start_at desc, c.id desc"
@@ -197,7 +201,7 @@ impl Store {
                    order by start_at desc, id desc limit {limit}) top \
                  join contact c on c.id = top.id \
                  order by c.start_at desc, c.id desc",
-                contacts_under("c.start_at, c.id", cursor)
+                contacts_under(&under, "c.start_at, c.id", cursor)
             ),
             None => format!(
                 "select id, a_id, b_id, start_at, end_at, setting from contact c \
@@ -215,7 +219,7 @@ impl Store {
 
     /// Whether at least one contact in [`WALK_DENSITY`] has its first person under
     /// `unit` (counted only that far: a district answers as fast as a village).
-    async fn dense(&self, unit: &UnitCode) -> Result<bool> {
+    async fn dense(&self, unit: &UnitCode, under: &str) -> Result<bool> {
         let size: Option<i64> = sqlx::query_scalar("select max(id) from contact")
             .fetch_one(self.pool())
             .await?;
@@ -223,8 +227,7 @@ impl Store {
         let found: i64 = sqlx::query_scalar(&format!(
             "select cast(count(*) as bigint) from ( \
                select c.id from person p join contact c on c.a_id = p.id \
-               where p.unit_code in ({}) limit {enough}) x",
-            crate::scope::units_under("$1")
+               where p.unit_code in ({under}) and $1 is not null limit {enough}) x"
         ))
         .bind(unit.as_str())
         .fetch_one(self.pool())
@@ -238,7 +241,7 @@ impl Store {
             Some(u) => {
                 sqlx::query_scalar(&format!(
                     "select cast(count(*) as bigint) from ({}) u",
-                    contacts_under("c.id", "")
+                    contacts_under(&self.units_in(u).await?, "c.id", "")
                 ))
                 .bind(u.as_str())
                 .fetch_one(self.pool())

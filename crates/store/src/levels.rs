@@ -4,7 +4,6 @@
 //! Both read `trace_level` as the engine last wrote it; neither recomputes anything.
 
 use crate::error::Result;
-use crate::scope::units_under;
 use crate::trace::ExposureKind;
 use crate::{corrupt, Store};
 use phongdich_domain::{Timestamp, UnitCode};
@@ -59,7 +58,10 @@ impl Store {
         under: Option<&UnitCode>,
     ) -> Result<Vec<UnitLevelCount>> {
         let filter = match under {
-            Some(_) => format!("where p.unit_code in ({})", units_under("$1")),
+            Some(u) => format!(
+                "where p.unit_code in ({}) and $1 is not null",
+                self.units_in(u).await?
+            ),
             None => "where $1 is null".to_owned(),
         };
         let rows = sqlx::query(&format!(
@@ -90,7 +92,10 @@ impl Store {
         since: Timestamp,
     ) -> Result<Vec<(Option<UnitCode>, u64)>> {
         let filter = match under {
-            Some(_) => format!("and p.unit_code in ({})", units_under("$2")),
+            Some(u) => format!(
+                "and p.unit_code in ({}) and $2 is not null",
+                self.units_in(u).await?
+            ),
             None => "and $2 is null".to_owned(),
         };
         let rows = sqlx::query(&format!(

@@ -433,8 +433,8 @@ impl Store {
         // Placeholders: $1 key, $2 prefix, $3 unit; unused ones are still bound (as
         // null) so the numbering stays fixed.
         let under;
-        if query.unit.is_some() {
-            under = format!("unit_code in ({})", crate::scope::units_under("$3"));
+        if let Some(unit) = &query.unit {
+            under = format!("unit_code in ({}) and $3 is not null", self.units_in(unit).await?);
             conditions.push(&under);
         }
         if key.is_none() {
