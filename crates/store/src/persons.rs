@@ -434,7 +434,10 @@ impl Store {
         // null) so the numbering stays fixed.
         let under;
         if let Some(unit) = &query.unit {
-            under = format!("unit_code in ({}) and $3 is not null", self.units_in(unit).await?);
+            under = format!(
+                "unit_code in ({}) and $3 is not null",
+                self.units_in(unit).await?
+            );
             conditions.push(&under);
         }
         if key.is_none() {

@@ -52,8 +52,8 @@ impl Store {
         .await?;
         let mut codes = vec![unit.clone()];
         for code in rows {
-            let code = UnitCode::parse(&code)
-                .map_err(|_| crate::corrupt("admin_unit.code", &code))?;
+            let code =
+                UnitCode::parse(&code).map_err(|_| crate::corrupt("admin_unit.code", &code))?;
             if &code != unit {
                 codes.push(code);
             }
