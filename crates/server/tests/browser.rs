@@ -10,9 +10,9 @@
 
 mod helpers;
 
-use helpers::TestApp;
-use phongdich_domain::{FullName, Interval, Timestamp, UnitCode};
-use phongdich_store::{NewContact, NewPerson};
+use helpers::{person, TestApp};
+use phongdich_domain::{Interval, Timestamp, UnitCode};
+use phongdich_store::NewContact;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -209,22 +209,6 @@ impl Browser {
             .delete(format!("{}/session/{}", self.base, self.session))
             .send()
             .await;
-    }
-}
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
     }
 }
 

@@ -6,45 +6,9 @@
 
 mod helpers;
 
-use helpers::{hidden_field, TestApp};
-use phongdich_domain::{AdminLevel, FullName, UnitCode};
-use phongdich_store::{NewPerson, Store};
+use helpers::{hidden_field, person, two_communes, TestApp};
 
 const PW: &str = "mật khẩu đủ dài";
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
-    }
-}
-
-/// Two communes of province 12 in different districts: (a, its district, b).
-async fn two_communes(store: &Store) -> (UnitCode, UnitCode, UnitCode) {
-    let communes = store
-        .communes_of_province(&UnitCode::parse("12").unwrap())
-        .await
-        .unwrap();
-    let a = communes
-        .iter()
-        .find(|c| {
-            c.parent
-                .as_ref()
-                .is_some_and(|p| p.level() == AdminLevel::District)
-        })
-        .unwrap();
-    let b = communes.iter().find(|c| c.parent != a.parent).unwrap();
-    (a.code.clone(), a.parent.clone().unwrap(), b.code.clone())
-}
 
 #[tokio::test]
 async fn a_contact_entered_in_an_interview_is_stored_audited_traced_and_listed() {

@@ -5,28 +5,12 @@
 
 mod helpers;
 
-use helpers::{hidden_field, TestApp};
-use phongdich_domain::{AdminLevel, FullName, Interval, Timestamp, UnitCode};
+use helpers::{hidden_field, person, TestApp};
+use phongdich_domain::{AdminLevel, Interval, Timestamp, UnitCode};
 use phongdich_store::testing::all_backends;
-use phongdich_store::{NewContact, NewPerson};
+use phongdich_store::NewContact;
 
 const PW: &str = "mật khẩu đủ dài";
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
-    }
-}
 
 /// The number a dashboard card or the trace view shows for `data-level="L"`.
 fn card(body: &str, level: u8) -> String {

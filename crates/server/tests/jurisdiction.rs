@@ -7,43 +7,9 @@
 
 mod helpers;
 
-use helpers::TestApp;
-use phongdich_domain::{AdminLevel, FullName, UnitCode};
-use phongdich_store::{NewPerson, Store};
+use helpers::{person, two_communes, TestApp};
 
 const PASSWORD: &str = "mật khẩu thử nghiệm";
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
-    }
-}
-
-/// Two communes of province 12 in different districts: (commune A, its district, commune B).
-async fn two_communes(store: &Store) -> (UnitCode, UnitCode, UnitCode) {
-    let province = UnitCode::parse("12").unwrap();
-    let communes = store.communes_of_province(&province).await.unwrap();
-    let a = communes
-        .iter()
-        .find(|c| {
-            c.parent
-                .as_ref()
-                .is_some_and(|p| p.level() == AdminLevel::District)
-        })
-        .unwrap();
-    let b = communes.iter().find(|c| c.parent != a.parent).unwrap();
-    (a.code.clone(), a.parent.clone().unwrap(), b.code.clone())
-}
 
 #[tokio::test]
 async fn every_role_sees_only_its_jurisdiction() {

@@ -9,12 +9,10 @@
 
 mod helpers;
 
-use helpers::{hidden_field, TestApp};
-use phongdich_domain::{
-    AdminLevel, Case, CaseClassification, CaseOutcome, FullName, Interval, Timestamp, UnitCode,
-};
+use helpers::{hidden_field, person, two_communes, TestApp};
+use phongdich_domain::{Case, CaseClassification, CaseOutcome, Interval, Timestamp, UnitCode};
 use phongdich_server::SIGNED_IN_ROUTES;
-use phongdich_store::{NewCase, NewContact, NewPerson, Store};
+use phongdich_store::{NewCase, NewContact, Store};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -74,22 +72,6 @@ fn every_signed_in_route_is_in_the_matrix() {
         missing.is_empty(),
         "routes with no row in the matrix: {missing:?}"
     );
-}
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
-    }
 }
 
 /// One side of the matrix: a commune with a case, the case's contact, and the names
@@ -176,20 +158,9 @@ fn ids_in(v: &Value) -> BTreeSet<i64> {
 async fn every_route_keeps_every_role_inside_its_jurisdiction() {
     for app in TestApp::all().await {
         let store = &app.db.store;
-        let province = UnitCode::parse("12").unwrap();
-        let communes = store.communes_of_province(&province).await.unwrap();
-        let a = communes
-            .iter()
-            .find(|c| {
-                c.parent
-                    .as_ref()
-                    .is_some_and(|p| p.level() == AdminLevel::District)
-            })
-            .unwrap();
-        let b = communes.iter().find(|c| c.parent != a.parent).unwrap();
-        let district_a = a.parent.clone().unwrap();
-        let side_a = side(store, &a.code, "A", "Nguyễn Văn Ánh").await;
-        let side_b = side(store, &b.code, "B", "Nguyễn Thị Bích").await;
+        let (a, district_a, b) = two_communes(store).await;
+        let side_a = side(store, &a, "A", "Nguyễn Văn Ánh").await;
+        let side_b = side(store, &b, "B", "Nguyễn Thị Bích").await;
 
         // (username, role, kind, code, sees A, sees B); every unit account but the
         // leader may write.
@@ -216,7 +187,7 @@ async fn every_route_keeps_every_role_inside_its_jurisdiction() {
                 "cofficer_a",
                 "commune_officer",
                 "unit",
-                a.code.to_string(),
+                a.to_string(),
                 true,
                 false,
             ),
@@ -224,7 +195,7 @@ async fn every_route_keeps_every_role_inside_its_jurisdiction() {
                 "cofficer_b",
                 "commune_officer",
                 "unit",
-                b.code.to_string(),
+                b.to_string(),
                 false,
                 true,
             ),

@@ -6,25 +6,9 @@
 
 mod helpers;
 
-use helpers::TestApp;
-use phongdich_domain::{FullName, Interval, PlaceKind, Timestamp, UnitCode, VenueKind};
-use phongdich_store::{NewContact, NewPerson, NewPlace, NewPresence};
-
-fn person(reference: &str, name: &str, unit: &UnitCode) -> NewPerson {
-    NewPerson {
-        id: None,
-        reference: reference.to_owned(),
-        full_name: FullName::parse(name).unwrap(),
-        birth: None,
-        sex: None,
-        identity: None,
-        nationality: "VN".to_owned(),
-        phone: None,
-        address: None,
-        unit_code: Some(unit.clone()),
-        household_id: None,
-    }
-}
+use helpers::{person, TestApp};
+use phongdich_domain::{Interval, PlaceKind, Timestamp, UnitCode, VenueKind};
+use phongdich_store::{NewContact, NewPlace, NewPresence};
 
 #[tokio::test]
 async fn a_registered_case_makes_its_contacts_f1_and_theirs_f2() {

@@ -160,3 +160,49 @@ impl TestApp {
         req.send().await.unwrap()
     }
 }
+
+/// A person named `name` living in `unit`, with nothing else known.
+pub fn person(
+    reference: &str,
+    name: &str,
+    unit: &phongdich_domain::UnitCode,
+) -> phongdich_store::NewPerson {
+    phongdich_store::NewPerson {
+        id: None,
+        reference: reference.to_owned(),
+        full_name: phongdich_domain::FullName::parse(name).unwrap(),
+        birth: None,
+        sex: None,
+        identity: None,
+        nationality: "VN".to_owned(),
+        phone: None,
+        address: None,
+        unit_code: Some(unit.clone()),
+        household_id: None,
+    }
+}
+
+/// Two communes of province 12 in different districts: (a, its district, b).
+pub async fn two_communes(
+    store: &phongdich_store::Store,
+) -> (
+    phongdich_domain::UnitCode,
+    phongdich_domain::UnitCode,
+    phongdich_domain::UnitCode,
+) {
+    use phongdich_domain::{AdminLevel, UnitCode};
+    let communes = store
+        .communes_of_province(&UnitCode::parse("12").unwrap())
+        .await
+        .unwrap();
+    let a = communes
+        .iter()
+        .find(|c| {
+            c.parent
+                .as_ref()
+                .is_some_and(|p| p.level() == AdminLevel::District)
+        })
+        .unwrap();
+    let b = communes.iter().find(|c| c.parent != a.parent).unwrap();
+    (a.code.clone(), a.parent.clone().unwrap(), b.code.clone())
+}
