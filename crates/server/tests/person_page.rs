@@ -199,35 +199,47 @@ async fn test_results_are_entered_in_the_jurisdiction_by_writers_and_audited() {
 
 #[tokio::test]
 async fn the_person_page_explains_the_level_link_by_link() {
-    use phongdich_store::{Exposure, ExposureKind, TraceLevel};
-    let app = TestApp::start(phongdich_store::testing::fresh_sqlite().await.unwrap()).await;
-    let s = &app.db.store;
+    use phongdich_domain::{Case, CaseClassification, CaseOutcome};
+    use phongdich_store::NewCase;
+    // A case and two contacts in a row, in the database before the server starts: the
+    // engine it builds at start traces them and stores the levels and links.
+    let db = phongdich_store::testing::fresh_sqlite().await.unwrap();
+    let s = db.store.clone();
     let f0 = s.insert_person(&person("P0", "Giàng A Páo")).await.unwrap();
     let f1 = s.insert_person(&person("P1", "Lò Thị Một")).await.unwrap();
     let f2 = s.insert_person(&person("P2", "Lò Văn Hai")).await.unwrap();
     let t = Timestamp(1_620_000_000);
-    let hop = |from: i64| {
-        Some(Exposure {
-            person_id: from,
-            kind: ExposureKind::Contact,
-            place_id: None,
-            interval: Interval::new(t, Timestamp(t.0 + 600)).unwrap(),
-        })
-    };
-    let level = |person_id, level, via| TraceLevel {
-        person_id,
-        level,
-        exposed_at: t,
-        via,
-        computed_at: t,
-    };
-    s.replace_trace_levels(&[
-        level(f0, 0, None),
-        level(f1, 1, hop(f0)),
-        level(f2, 2, hop(f1)),
-    ])
+    s.insert_case(&NewCase {
+        person_id: f0,
+        case: Case {
+            onset: None,
+            sample_date: None,
+            infectious_from: Timestamp(t.0 - 86_400),
+            isolated_at: None,
+            classification: CaseClassification::Confirmed,
+            outcome: CaseOutcome::UnderTreatment,
+        },
+    })
     .await
     .unwrap();
+    for (a, b, from) in [(f0, f1, t.0), (f1, f2, t.0 + 3_600)] {
+        s.insert_contact(&NewContact {
+            a_id: a,
+            b_id: b,
+            interval: Interval::new(Timestamp(from), Timestamp(from + 600)).unwrap(),
+            setting: None,
+        })
+        .await
+        .unwrap();
+    }
+    let app = TestApp::start(db).await;
+    // Wait for the engine (built in the background at start) to store F2's level.
+    let mut waited = 0;
+    while s.trace_level(f2).await.unwrap().is_none() {
+        assert!(waited < 600, "the engine stored no level in 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
     app.add_user("tinh", "mật khẩu tỉnh dài", "province_officer", "12")
         .await;
     let cookie = app.signed_in("tinh", "mật khẩu tỉnh dài").await;
