@@ -451,23 +451,35 @@ impl Store {
         }
         let filter = conditions.join(" and ");
         let unit = query.unit.as_ref().map(|u| u.as_str().to_owned());
-        let count_sql = format!("select cast(count(*) as bigint) from person where {filter}");
-        let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(key.clone())
-            .bind(prefix.clone())
-            .bind(unit.clone())
-            .fetch_one(self.pool())
-            .await?;
+        // The page and the total in one pass over the matches: a name search that
+        // cannot use an index (a substring, province-wide) scans the names once, not
+        // twice.
         let sql = format!(
-            "select {PERSON_COLUMNS} from person where {filter} order by {order} limit {limit} offset {}",
+            "select {PERSON_COLUMNS}, cast(count(*) over () as bigint) as total_matches \
+             from person where {filter} order by {order} limit {limit} offset {}",
             query.offset
         );
         let rows = sqlx::query(&sql)
-            .bind(key)
-            .bind(prefix)
-            .bind(unit)
+            .bind(key.clone())
+            .bind(prefix.clone())
+            .bind(unit.clone())
             .fetch_all(self.pool())
             .await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("total_matches")?,
+            // Past the last page (or nothing matches): the window saw no row.
+            None if query.offset == 0 => 0,
+            None => {
+                let count_sql =
+                    format!("select cast(count(*) as bigint) from person where {filter}");
+                sqlx::query_scalar(&count_sql)
+                    .bind(key)
+                    .bind(prefix)
+                    .bind(unit)
+                    .fetch_one(self.pool())
+                    .await?
+            }
+        };
         Ok(Page {
             items: rows.iter().map(person_from_row).collect::<Result<_>>()?,
             total: u64::try_from(total).unwrap_or_default(),
