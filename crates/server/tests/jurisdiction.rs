@@ -25,77 +25,11 @@ async fn every_role_sees_only_its_jurisdiction() {
             .await
             .unwrap();
 
-        // (username, role, kind, code, sees A, sees B)
-        let users: Vec<(&str, &str, &str, String, bool, bool)> = vec![
-            ("padmin", "province_admin", "unit", "12".into(), true, true),
-            (
-                "pofficer",
-                "province_officer",
-                "unit",
-                "12".into(),
-                true,
-                true,
-            ),
-            ("leader", "leader", "unit", "12".into(), true, true),
-            (
-                "dofficer",
-                "district_officer",
-                "unit",
-                district_a.to_string(),
-                true,
-                false,
-            ),
-            (
-                "cofficer_a",
-                "commune_officer",
-                "unit",
-                a.to_string(),
-                true,
-                false,
-            ),
-            (
-                "cofficer_b",
-                "commune_officer",
-                "unit",
-                b.to_string(),
-                false,
-                true,
-            ),
-            (
-                "facility",
-                "facility_manager",
-                "place",
-                "FAC-1".into(),
-                false,
-                false,
-            ),
-            (
-                "checkpoint",
-                "checkpoint_officer",
-                "place",
-                "CHK-1".into(),
-                false,
-                false,
-            ),
-            (
-                "transport",
-                "transport_operator",
-                "place",
-                "BUS-1".into(),
-                false,
-                false,
-            ),
-            (
-                "hotel",
-                "accommodation_operator",
-                "place",
-                "HOTEL-1".into(),
-                false,
-                false,
-            ),
-        ];
+        let users = helpers::matrix_users(&a, &district_a, &b);
         let mut leaks = Vec::new();
-        for (name, role, kind, code, sees_a, sees_b) in &users {
+        for u in &users {
+            let (name, role, kind, code) = (&u.username, &u.role, &u.kind, &u.code);
+            let (sees_a, sees_b) = (&u.sees_a, &u.sees_b);
             app.add_user_in(name, PASSWORD, role, kind, code).await;
             let cookie = app.signed_in(name, PASSWORD).await;
             for (id, sees, who) in [(id_a, *sees_a, "Ánh"), (id_b, *sees_b, "Bích")] {
