@@ -233,13 +233,8 @@ async fn the_person_page_explains_the_level_link_by_link() {
         .unwrap();
     }
     let app = TestApp::start(db).await;
-    // Wait for the engine (built in the background at start) to store F2's level.
-    let mut waited = 0;
-    while s.trace_level(f2).await.unwrap().is_none() {
-        assert!(waited < 600, "the engine stored no level in 60 s");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    app.engine_ready().await;
+    assert!(s.trace_level(f2).await.unwrap().is_some(), "F2 is traced");
     app.add_user("tinh", "mật khẩu tỉnh dài", "province_officer", "12")
         .await;
     let cookie = app.signed_in("tinh", "mật khẩu tỉnh dài").await;

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// An HTTP client that does not follow redirects.
     pub client: reqwest::Client,
+    /// The app's state (shared with the running server).
+    pub state: AppState,
     _stop: oneshot::Sender<()>,
 }
 
@@ -25,7 +27,10 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState::new(db.store.clone(), Settings::default());
-        tokio::spawn(phongdich_server::serve(listener, state, async {
+        // As `serve` does (it is idempotent): started here, the engine's build holds
+        // its lock before any test code can look at it.
+        state.start_tracing();
+        tokio::spawn(phongdich_server::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder()
@@ -36,6 +41,7 @@ impl TestApp {
             base,
             db,
             client,
+            state,
             _stop: stop,
         }
     }
@@ -47,6 +53,16 @@ impl TestApp {
             apps.push(Self::start(db).await);
         }
         apps
+    }
+
+    /// Waits until the tracing engine, built from the database in the background when
+    /// the server starts, is ready (and has stored its levels): the build holds the
+    /// engine's write lock until then.
+    pub async fn engine_ready(&self) {
+        assert!(
+            self.state.trace().read().await.is_some(),
+            "the tracing engine could not be built"
+        );
     }
 
     /// `GET path`, with an optional `Cookie` header.
@@ -205,4 +221,104 @@ pub async fn two_communes(
         .unwrap();
     let b = communes.iter().find(|c| c.parent != a.parent).unwrap();
     (a.code.clone(), a.parent.clone().unwrap(), b.code.clone())
+}
+
+/// One account of the jurisdiction matrix: a user of each role, over two communes in
+/// different districts (A and B, from [`two_communes`]).
+#[derive(Debug, Clone)]
+pub struct MatrixUser {
+    pub username: &'static str,
+    pub role: &'static str,
+    /// `unit` or `place`.
+    pub kind: &'static str,
+    pub code: String,
+    /// Whether it may see the persons of commune A, and of commune B.
+    pub sees_a: bool,
+    pub sees_b: bool,
+}
+
+/// Every role, each with the jurisdiction and what it must see: the province's
+/// accounts see both communes, A's district and commune accounts only A, B's commune
+/// account only B, and place-bound accounts neither.
+pub fn matrix_users(
+    a: &phongdich_domain::UnitCode,
+    district_a: &phongdich_domain::UnitCode,
+    b: &phongdich_domain::UnitCode,
+) -> Vec<MatrixUser> {
+    let row = |username, role, kind, code: String, sees_a, sees_b| MatrixUser {
+        username,
+        role,
+        kind,
+        code,
+        sees_a,
+        sees_b,
+    };
+    vec![
+        row("padmin", "province_admin", "unit", "12".into(), true, true),
+        row(
+            "pofficer",
+            "province_officer",
+            "unit",
+            "12".into(),
+            true,
+            true,
+        ),
+        row("leader", "leader", "unit", "12".into(), true, true),
+        row(
+            "dofficer",
+            "district_officer",
+            "unit",
+            district_a.to_string(),
+            true,
+            false,
+        ),
+        row(
+            "cofficer_a",
+            "commune_officer",
+            "unit",
+            a.to_string(),
+            true,
+            false,
+        ),
+        row(
+            "cofficer_b",
+            "commune_officer",
+            "unit",
+            b.to_string(),
+            false,
+            true,
+        ),
+        row(
+            "facility",
+            "facility_manager",
+            "place",
+            "FAC-1".into(),
+            false,
+            false,
+        ),
+        row(
+            "checkpoint",
+            "checkpoint_officer",
+            "place",
+            "CHK-1".into(),
+            false,
+            false,
+        ),
+        row(
+            "transport",
+            "transport_operator",
+            "place",
+            "BUS-1".into(),
+            false,
+            false,
+        ),
+        row(
+            "hotel",
+            "accommodation_operator",
+            "place",
+            "HOTEL-1".into(),
+            false,
+            false,
+        ),
+    ]
 }
