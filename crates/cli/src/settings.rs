@@ -6,6 +6,7 @@
 //! | `PHONGDICH_DATABASE_URL` | `sqlite://phongdich.db` | `sqlite:` file or `postgres://` URL (`--database-url` overrides) |
 //! | `PHONGDICH_PROVINCE` | `12` (Lai Châu) | official code of the province this deployment serves |
 //! | `PHONGDICH_LISTEN` | `127.0.0.1:8080` | address the web app listens on |
+//! | `PHONGDICH_TRUSTED_PROXIES` | none | comma-separated IP addresses of reverse proxies whose `X-Forwarded-For` is believed |
 //! | `PHONGDICH_LOG` | `info` | log filter (`tracing` env-filter syntax, e.g. `phongdich_store=debug`) |
 
 use anyhow::{bail, Context};
@@ -24,6 +25,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Log filter.
     pub log: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl fmt::Debug for Settings {
@@ -36,6 +39,7 @@ impl fmt::Debug for Settings {
             .field("province", &self.province)
             .field("listen", &self.listen)
             .field("log", &self.log)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -60,7 +64,19 @@ impl Settings {
         let listen = listen_text.parse().with_context(|| {
             format!("PHONGDICH_LISTEN: `{listen_text}` is not an address like 127.0.0.1:8080")
         })?;
+        let proxies_text = get("PHONGDICH_TRUSTED_PROXIES").unwrap_or_default();
+        let trusted_proxies = proxies_text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse().with_context(|| {
+                    format!("PHONGDICH_TRUSTED_PROXIES: `{p}` is not an IP address like 10.0.0.1")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
+            trusted_proxies,
             database_url: get("PHONGDICH_DATABASE_URL")
                 .unwrap_or_else(|| phongdich_store::DEFAULT_DATABASE_URL.to_owned()),
             province,
@@ -121,5 +137,8 @@ mod tests {
         assert!(settings(&[("PHONGDICH_PROVINCE", "03460")]).is_err());
         assert!(settings(&[("PHONGDICH_PROVINCE", "x")]).is_err());
         assert!(settings(&[("PHONGDICH_LISTEN", "localhost")]).is_err());
+        assert!(settings(&[("PHONGDICH_TRUSTED_PROXIES", "10.0.0.1, x")]).is_err());
+        let s = settings(&[("PHONGDICH_TRUSTED_PROXIES", "10.0.0.1, ::1")]).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
     }
 }

@@ -117,6 +117,60 @@ pub fn default_infectious_from(
     Some(Timestamp(t.0 - INFECTIOUS_DAYS_BEFORE * 86_400))
 }
 
+/// Why a case's dates do not fit together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CaseDatesError {
+    /// Neither an onset nor a sample date: the start of the infectious period is unknown.
+    #[error("a sample date (or an onset date) is needed")]
+    NoDate,
+    /// The onset is after the positive sample. The infectious period is counted from
+    /// the onset when there is one, so a later onset would start it after the sample
+    /// that proved the infection: refused, for the dates to be checked.
+    #[error("the onset is after the positive sample")]
+    OnsetAfterSample,
+    /// Isolated before symptoms started.
+    #[error("the isolation is before the onset")]
+    IsolatedBeforeOnset,
+    /// Isolated before the infectious period began (before the sample date's window).
+    #[error("the isolation is before the infectious period")]
+    IsolatedBeforeInfectious,
+}
+
+impl Case {
+    /// A confirmed case under treatment from its dates, checked for order: the onset
+    /// not after the sample, the isolation not before the onset nor before the start
+    /// of the infectious period ([`default_infectious_from`]).
+    pub fn confirmed(
+        onset: Option<NaiveDate>,
+        sample_date: Option<NaiveDate>,
+        isolated_at: Option<Timestamp>,
+    ) -> Result<Self, CaseDatesError> {
+        let infectious_from =
+            default_infectious_from(onset, sample_date).ok_or(CaseDatesError::NoDate)?;
+        if let (Some(o), Some(s)) = (onset, sample_date) {
+            if o > s {
+                return Err(CaseDatesError::OnsetAfterSample);
+            }
+        }
+        if let Some(iso) = isolated_at {
+            if onset.is_some_and(|o| iso < Timestamp::local_midnight(o)) {
+                return Err(CaseDatesError::IsolatedBeforeOnset);
+            }
+            if iso < infectious_from {
+                return Err(CaseDatesError::IsolatedBeforeInfectious);
+            }
+        }
+        Ok(Self {
+            onset,
+            sample_date,
+            infectious_from,
+            isolated_at,
+            classification: CaseClassification::Confirmed,
+            outcome: CaseOutcome::UnderTreatment,
+        })
+    }
+}
+
 /// Kind of test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,6 +258,45 @@ impl TestResult {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_case_checks_the_order_of_its_dates() {
+        use super::{Case, CaseDatesError};
+        use crate::Timestamp;
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let ok = Case::confirmed(
+            Some(d("2021-05-10")),
+            Some(d("2021-05-12")),
+            Some(t("2021-05-12T09:00:00+07:00")),
+        )
+        .unwrap();
+        assert_eq!(ok.infectious_from.to_rfc3339(), "2021-05-08T00:00:00+07:00");
+        assert_eq!(
+            Case::confirmed(None, None, None),
+            Err(CaseDatesError::NoDate)
+        );
+        assert_eq!(
+            Case::confirmed(Some(d("2021-05-13")), Some(d("2021-05-12")), None),
+            Err(CaseDatesError::OnsetAfterSample)
+        );
+        assert_eq!(
+            Case::confirmed(
+                Some(d("2021-05-10")),
+                Some(d("2021-05-12")),
+                Some(t("2021-05-09T09:00:00+07:00"))
+            ),
+            Err(CaseDatesError::IsolatedBeforeOnset)
+        );
+        assert_eq!(
+            Case::confirmed(
+                None,
+                Some(d("2021-05-12")),
+                Some(t("2021-05-01T09:00:00+07:00"))
+            ),
+            Err(CaseDatesError::IsolatedBeforeInfectious)
+        );
+    }
+
     use super::*;
 
     #[test]

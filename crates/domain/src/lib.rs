@@ -4,6 +4,7 @@
 //! validate), so code that holds a [`person::CitizenId`] or a [`time::Interval`] never
 //! checks it again.
 
+pub mod access;
 pub mod admin;
 pub mod case;
 pub mod person;
@@ -11,8 +12,9 @@ pub mod place;
 pub mod text;
 pub mod time;
 
+pub use access::{Jurisdiction, Role};
 pub use admin::{AdminLevel, AdminUnit, UnitCode};
-pub use case::{Case, CaseClassification, CaseOutcome, TestKind, TestResult};
+pub use case::{Case, CaseClassification, CaseDatesError, CaseOutcome, TestKind, TestResult};
 pub use person::{BirthDate, FullName, IdentityDocument, Phone, Sex};
 pub use place::{PlaceKind, VenueKind};
 pub use time::{Interval, Timestamp};

@@ -64,6 +64,35 @@ impl Timestamp {
     }
 }
 
+/// The earliest instant the system accepts from a user: 2019-01-01T00:00+07:00, before
+/// the first case of COVID-19 anywhere. Older data is a typing error.
+pub const EARLIEST: Timestamp = Timestamp(1_546_275_600);
+
+/// How far past `now` an instant may lie (a year): appointments and quarantine ends are
+/// planned ahead, nothing further.
+pub const LATEST_AHEAD_SECONDS: i64 = 366 * 86_400;
+
+/// Why an instant is outside the range the system accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the time is outside 2019-01-01 .. one year from now")]
+pub struct OutOfRange;
+
+impl Timestamp {
+    /// This instant if it lies between [`EARLIEST`] and a year after `now` (both
+    /// inclusive): the plausible range of anything a user enters.
+    pub fn plausible(self, now: Timestamp) -> Result<Self, OutOfRange> {
+        if self < EARLIEST || self.0 > now.0.saturating_add(LATEST_AHEAD_SECONDS) {
+            return Err(OutOfRange);
+        }
+        Ok(self)
+    }
+
+    /// A local date is plausible when its midnight is.
+    pub fn plausible_date(date: NaiveDate, now: Timestamp) -> Result<NaiveDate, OutOfRange> {
+        Self::local_midnight(date).plausible(now).map(|_| date)
+    }
+}
+
 impl fmt::Display for Timestamp {
     /// Local time as officials read it: `12/05/2021 08:30`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -160,6 +189,26 @@ mod tests {
         let c = Interval::new(Timestamp(11), Timestamp(20)).unwrap();
         assert_eq!(a.intersect(&b).map(|o| o.seconds()), Some(0));
         assert_eq!(a.intersect(&c), None);
+    }
+
+    #[test]
+    fn plausible_instants_lie_between_2019_and_a_year_ahead() {
+        let now = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        assert!(Timestamp::parse("2021-05-12T08:00:00+07:00")
+            .unwrap()
+            .plausible(now)
+            .is_ok());
+        assert_eq!(EARLIEST.to_rfc3339(), "2019-01-01T00:00:00+07:00");
+        assert!(EARLIEST.plausible(now).is_ok());
+        assert_eq!(Timestamp(EARLIEST.0 - 1).plausible(now), Err(OutOfRange));
+        assert_eq!(Timestamp(0).plausible(now), Err(OutOfRange));
+        assert_eq!(Timestamp(i64::MAX).plausible(now), Err(OutOfRange));
+        assert_eq!(Timestamp(i64::MIN).plausible(now), Err(OutOfRange));
+        let next_year = Timestamp(now.0 + 300 * 86_400);
+        assert!(next_year.plausible(now).is_ok());
+        assert!(Timestamp(now.0 + 400 * 86_400).plausible(now).is_err());
+        let year_zero = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        assert!(Timestamp::plausible_date(year_zero, now).is_err());
     }
 
     #[test]

@@ -1,140 +1,85 @@
-//! phongdich's web app for provincial, district and commune staff, and its JSON API.
+//! phongdich's web app for provincial, district and commune staff, and its JSON API:
+//! thin HTTP over the application layer (`phongdich_app`).
 //!
-//! [`router`] builds every route over an [`AppState`] (public for tests, which drive it
-//! with `tower::ServiceExt::oneshot` or over a real socket); [`serve`] runs it on a
-//! listener until a shutdown signal. One module per resource, each with its `router()`:
+//! - [`routes`]: one folder per resource with its pages and API side by side, and the
+//!   one route table ([`routes::all`]) that [`router`] is built from;
+//! - [`web`]: what every route shares: the session guard, the CSRF-checked form, the
+//!   mapping of application errors to answers, security headers and request spans,
+//!   cookies, the language and the page layout;
+//! - [`state`]: the [`AppState`] (the application and the web settings).
 //!
-//! - [`health`] answers `/healthz`;
-//! - [`landing`] is the public landing page with the province's totals;
-//! - [`pages`] holds the page shell, the stylesheet (compiled in) and the language switch;
-//! - [`signin`] signs staff in and out ([`auth`]: sessions, roles, throttle, the guard);
-//! - [`dashboard`] is the first page after signing in: F0..F4 by unit with drill-down;
-//! - [`case_trace`] is the trace view of a case: its F1..F4 as a tree;
-//! - [`persons`] searches persons and shows one (audited), inside the jurisdiction;
-//! - [`audit`] is the audit log (province administrators);
-//! - [`account`] lets a user change their password;
-//! - [`tests_form`] enters test results (audited);
-//! - [`contacts`] enters direct contacts from case interviews (audited, traced at
-//!   once) and lists the contacts of a jurisdiction ([`scope`]: the jurisdiction as a
-//!   set of units);
-//! - [`api`] is the JSON API under `/api/v1` (session cookie or Bearer token).
-//!
-//! Pages are maud templates: checked at compile time and escaping every value, so no
-//! user data is ever formatted into HTML by hand. Vietnamese first, English second
-//! ([`i18n`]).
+//! A handler parses, calls one use case of `phongdich_app::App`, renders. Pages are
+//! maud templates: checked at compile time and escaping every value. Vietnamese first,
+//! English second ([`web::i18n`]).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod account;
-pub mod api;
-pub mod audit;
-pub mod auth;
-pub mod cache;
-pub mod case_trace;
-pub mod cases;
-pub mod contacts;
-pub mod cookies;
-pub mod dashboard;
-pub mod error;
-pub mod health;
-pub mod i18n;
-pub mod landing;
-pub mod pages;
-pub mod persons;
-pub mod scope;
-pub mod signin;
+pub mod routes;
 pub mod state;
-pub mod tests_form;
-pub mod trace_state;
+pub mod web;
 
-pub use error::AppError;
+pub use routes::{Guard, Route};
 pub use state::{AppState, Settings};
 
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
 
-/// Every route that needs a session, as `(method, path)` with sample path parameters:
-/// the route enumeration test checks that each answers 303 to `/signin` (pages) or 401
-/// (API) without one. Add a route here when adding it to [`signed_in_router`].
-pub const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/dashboard"),
-    ("GET", "/persons?q=nguyen"),
-    ("GET", "/persons/1"),
-    ("POST", "/signout"),
-    ("GET", "/audit"),
-    ("GET", "/account/password"),
-    ("POST", "/account/password"),
-    ("GET", "/api/v1/persons?q=nguyen"),
-    ("GET", "/api/v1/persons/1"),
-    ("GET", "/api/openapi.json"),
-    ("POST", "/persons/1/tests"),
-    ("POST", "/persons/1/case"),
-    ("GET", "/contacts"),
-    ("GET", "/contacts?unit=03386"),
-    ("GET", "/persons/1/contacts"),
-    ("POST", "/persons/1/contacts"),
-    ("GET", "/api/v1/contacts"),
-    ("GET", "/cases/1/trace"),
-    ("GET", "/dashboard?unit=105"),
-    ("POST", "/api/v1/contacts"),
-    ("GET", "/api/v1/persons/1/level"),
-    ("POST", "/api/v1/persons/1/case"),
-    ("POST", "/api/v1/persons/1/tests"),
-];
-
-/// Public routes: the landing page, `/healthz`, `/signin`, the stylesheet and the
-/// language switch.
-pub const PUBLIC_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/healthz"),
-    ("GET", "/signin"),
-    ("POST", "/signin"),
-    ("GET", pages::CSS_PATH),
-    ("GET", "/lang/en"),
-];
-
-/// Routes that need a session; [`auth::require_signin`] guards all of them, so a
-/// route added here cannot be reached anonymously by mistake.
-fn signed_in_router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .merge(dashboard::router())
-        .merge(persons::router())
-        .merge(audit::router())
-        .merge(account::router())
-        .merge(api::router())
-        .merge(tests_form::router())
-        .merge(cases::router())
-        .merge(contacts::router())
-        .merge(case_trace::router())
-        .merge(signin::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_signin,
-        ))
+/// Every route as `(method, path template, sample path, guard)`, from the route table:
+/// what the tests iterate.
+pub fn route_table() -> Vec<(String, &'static str, &'static str, Guard)> {
+    routes::all()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path, r.sample, r.guard))
+        .collect()
 }
 
-/// Builds the whole app over `state`.
+/// Builds the whole app over `state` from the route table: signed-in routes behind
+/// [`web::session::require_signin`], every answer with the security headers and a
+/// request span.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(health::router())
-        .merge(landing::router())
-        .merge(pages::router())
-        .merge(signin::public_router())
-        .merge(signed_in_router(&state))
+    let mut public = Router::new();
+    let mut signed_in = Router::new();
+    for r in routes::all() {
+        match r.guard {
+            Guard::Public => public = public.route(r.path, r.handler),
+            Guard::SignedIn => signed_in = signed_in.route(r.path, r.handler),
+        }
+    }
+    let signed_in = signed_in.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::session::require_signin,
+    ));
+    public
+        .merge(signed_in)
+        .layer(axum::middleware::from_fn(web::layers::security_headers))
+        .layer(web::layers::trace_layer())
         .with_state(state)
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then lets requests in
-/// flight finish.
+/// flight finish. Expired sessions are deleted every hour meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    state.start_tracing();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let app = state.app().clone();
+    let purge = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match app.purge_sessions().await {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+            }
+        }
+    });
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    purge.abort();
+    served
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{classify, Result, StoreError};
 use crate::Store;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// An event to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,30 +52,112 @@ pub struct AuditFilter {
     pub until: Option<i64>,
     /// Only events older than this id: the cursor of the next page.
     pub before_id: Option<i64>,
-    /// At most this many (1 to 1,000).
+    /// At most this many: 0 counts as 1 and anything above 1,000 as 1,000.
     pub limit: u64,
+}
+
+/// Audit events per multi-row `insert`: 8 bound values each, far below both backends'
+/// limits on bound values, and big enough that a batch of thousands is a few statements.
+const AUDIT_ROWS_PER_INSERT: usize = 200;
+
+/// `insert into audit_event ... values (...), (...)` for `rows` events, 8 values each;
+/// `returning id` when `returning`.
+fn insert_sql(rows: usize, returning: bool) -> String {
+    let mut sql = String::from(
+        "insert into audit_event (at, user_id, action, entity, entity_id, before_json, \
+         after_json, ip, created_at, updated_at) values ",
+    );
+    for i in 0..rows {
+        let b = i * 8;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 1,
+            b + 1
+        ));
+    }
+    if returning {
+        sql.push_str(" returning id");
+    }
+    sql
+}
+
+fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    e: &'q NewAuditEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(e.at)
+        .bind(e.user_id)
+        .bind(e.action.as_str())
+        .bind(e.entity.as_str())
+        .bind(e.entity_id.as_str())
+        .bind(e.before_json.as_deref())
+        .bind(e.after_json.as_deref())
+        .bind(e.ip.as_deref())
+}
+
+/// Records one event on `conn` (a pooled connection or an open [`crate::Tx`]).
+pub(crate) async fn insert_event(conn: &mut AnyConnection, e: &NewAuditEvent) -> Result<i64> {
+    let sql = insert_sql(1, true);
+    let row = bind_event(sqlx::query(&sql), e)
+        .fetch_one(conn)
+        .await
+        .map_err(|err| classify(err, |_| None))?;
+    row.try_get("id").map_err(StoreError::Database)
+}
+
+/// Records `events` on `conn` in multi-row statements of [`AUDIT_ROWS_PER_INSERT`].
+pub(crate) async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[NewAuditEvent],
+) -> Result<()> {
+    let full_sql = insert_sql(AUDIT_ROWS_PER_INSERT, false);
+    for chunk in events.chunks(AUDIT_ROWS_PER_INSERT) {
+        let tail_sql;
+        let sql = if chunk.len() == AUDIT_ROWS_PER_INSERT {
+            full_sql.as_str()
+        } else {
+            tail_sql = insert_sql(chunk.len(), false);
+            tail_sql.as_str()
+        };
+        let mut q = sqlx::query(sql).persistent(chunk.len() == AUDIT_ROWS_PER_INSERT);
+        for e in chunk {
+            q = bind_event(q, e);
+        }
+        q.execute(&mut *conn)
+            .await
+            .map_err(|err| classify(err, |_| None))?;
+    }
+    Ok(())
 }
 
 impl Store {
     /// Records an audit event; an unknown action is [`StoreError::Invalid`].
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<i64> {
-        let row = sqlx::query(
-            "insert into audit_event (at, user_id, action, entity, entity_id, before_json, \
-             after_json, ip, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $1, $1) returning id",
-        )
-        .bind(e.at)
-        .bind(e.user_id)
-        .bind(e.action.clone())
-        .bind(e.entity.clone())
-        .bind(e.entity_id.clone())
-        .bind(e.before_json.clone())
-        .bind(e.after_json.clone())
-        .bind(e.ip.clone())
-        .fetch_one(self.pool())
-        .await
-        .map_err(|err| classify(err, |_| None))?;
-        row.try_get("id").map_err(StoreError::Database)
+        let mut conn = self.pool().acquire().await?;
+        insert_event(&mut conn, e).await
+    }
+
+    /// Records many audit events (the views of a listing, an import's creations) in
+    /// one transaction of multi-row statements: all or none. On its own connection; to
+    /// record them with the change they describe, use [`crate::Tx::insert_audit_events`].
+    pub async fn insert_audit_events(&self, events: &[NewAuditEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        tx.insert_audit_events(events).await?;
+        tx.commit().await
     }
 
     /// The newest events first, optionally only those of one entity (`person`, id),

@@ -11,7 +11,6 @@ use crate::error::{Result, StoreError};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sqlx::any::AnyArguments;
-use sqlx::migrate::Migrator;
 use sqlx::{Any, Arguments};
 use std::fmt;
 
@@ -66,8 +65,18 @@ pub fn redact_url(url: &str) -> String {
 pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Which backend this is.
     fn kind(&self) -> BackendKind;
-    /// The embedded migrations for this backend.
-    fn migrator(&self) -> &'static Migrator;
+    /// Applies the backend's embedded migrations that are pending, on a connection without the
+    /// shared pool's statement timeout (a migration may build an index over millions of
+    /// rows).
+    fn migrate(&self) -> BoxFuture<'_, Result<()>>;
+    /// The statement that opens a write transaction ([`crate::Tx`]): `begin immediate` on
+    /// SQLite, so that it waits for the write lock at once (see [`crate::Store::begin`]);
+    /// `None` for the driver's plain `begin`.
+    fn begin_write_sql(&self) -> Option<&'static str>;
+    /// Refreshes the planner's statistics of `tables` after a bulk load, on a connection
+    /// without the shared pool's statement timeout; a no-op where queries do not depend
+    /// on statistics (SQLite).
+    fn refresh_statistics<'a>(&'a self, tables: &'a [&'static str]) -> BoxFuture<'a, Result<()>>;
     /// Starts a bulk load: one transaction that [`BulkSink::commit`] ends.
     fn begin_bulk(&self) -> BoxFuture<'_, Result<Box<dyn BulkSink>>>;
     /// Runs a full-table scan of six integer columns through the backend's own driver:

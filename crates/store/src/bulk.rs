@@ -255,15 +255,13 @@ impl BulkLoader {
             }
         }
         self.sink.commit().await?;
-        if self.store.backend() == crate::BackendKind::Postgres {
-            for table in &self.started {
-                // Simple protocol: vacuum may not run inside a transaction block.
-                sqlx::raw_sql(&format!("vacuum (analyze) {table}"))
-                    .execute(self.store.pool())
-                    .await?;
-            }
-        }
-        Ok(())
+        // Not on the shared pool: its statement timeout would cut the vacuum of a
+        // province's presences.
+        self.store
+            .inner
+            .backend
+            .refresh_statistics(&self.started)
+            .await
     }
 }
 

@@ -131,6 +131,13 @@ pub struct CommuneCount {
     pub cases: u64,
 }
 
+/// Says in words that a case's person already is one (the only unique column).
+pub(crate) fn case_conflict(detail: &str) -> Option<String> {
+    detail
+        .contains("person_id")
+        .then(|| "this person is already a case".to_owned())
+}
+
 const CASE_COLUMNS: &str =
     "id, person_id, onset, sample_date, infectious_from, isolated_at, classification, outcome";
 
@@ -176,13 +183,10 @@ fn test_from_row(row: &AnyRow) -> Result<TestRecord> {
 }
 
 impl Store {
-    /// Stores a case; a person has at most one (a second is a [`StoreError::Conflict`]).
+    /// Stores a case; a person has at most one (a second is a [`StoreError::Conflict`]
+    /// saying "this person is already a case").
     pub async fn insert_case(&self, case: &NewCase) -> Result<i64> {
-        self.insert_one(case, |d| {
-            d.contains("person_id")
-                .then(|| format!("person {} already has a case", case.person_id))
-        })
-        .await
+        self.insert_one(case, case_conflict).await
     }
 
     /// The case of a person, if any.

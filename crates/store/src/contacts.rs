@@ -1,10 +1,10 @@
 //! Direct contacts between two persons over an interval.
 
 use crate::backend::{BulkRow, FieldSink, Table};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::places::interval_from_row;
 use crate::Store;
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use phongdich_domain::{Interval, Timestamp, UnitCode};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -110,9 +110,11 @@ fn contacts_under(under: &str, columns: &str, extra: &str) -> String {
     )
 }
 
-/// The full contact scan, ordered by id.
-const CONTACT_SCAN: &str =
-    "select id, a_id, b_id, start_at, end_at, setting from contact order by id";
+/// One page of the full contact scan: the contacts after id `$1`, in id order.
+const CONTACT_SCAN_PAGE: &str = "select id, a_id, b_id, start_at, end_at, setting from contact \
+     where id > $1 order by id limit 10000";
+/// Rows per page of [`CONTACT_SCAN_PAGE`].
+const CONTACT_SCAN_PAGE_ROWS: usize = 10_000;
 
 fn contact_from_row(row: &AnyRow) -> Result<Contact> {
     Ok(Contact {
@@ -144,12 +146,36 @@ impl Store {
         rows.iter().map(contact_from_row).collect()
     }
 
-    /// Every contact, in id order, as a stream.
+    /// Every contact, in id order, as a stream. It reads pages of 10,000 contacts by
+    /// id, each its own short statement (one statement over millions of rows would
+    /// outlast [`crate::STATEMENT_TIMEOUT_SECONDS`] on PostgreSQL), so it is not one
+    /// snapshot: a contact added while it runs is seen if its id comes after the page
+    /// being read.
     pub fn stream_contacts(&self) -> BoxStream<'_, Result<Contact>> {
-        sqlx::query(CONTACT_SCAN)
-            .fetch(self.pool())
-            .map(|row| contact_from_row(&row?))
-            .boxed()
+        stream::try_unfold(Some(i64::MIN), move |after| async move {
+            let Some(after) = after else { return Ok(None) };
+            let rows = sqlx::query(CONTACT_SCAN_PAGE)
+                .bind(after)
+                .fetch_all(self.pool())
+                .await?;
+            let page = rows
+                .iter()
+                .map(contact_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            if page.is_empty() {
+                return Ok(None);
+            }
+            let next = match page.last() {
+                Some(last) if page.len() == CONTACT_SCAN_PAGE_ROWS => Some(last.id),
+                _ => None,
+            };
+            Ok::<_, StoreError>(Some((
+                stream::iter(page.into_iter().map(Ok::<_, StoreError>)),
+                next,
+            )))
+        })
+        .try_flatten()
+        .boxed()
     }
 
     /// One page of the contact list of a jurisdiction, newest first (by start, then

@@ -17,13 +17,23 @@
 //!   transaction, then identity sequences moved past the loaded ids).
 //!
 //! The backend is chosen from the URL: `sqlite:...` or `postgres://`/`postgresql://`.
+//! On PostgreSQL the `Any` pool's connections cancel a statement after
+//! [`STATEMENT_TIMEOUT_SECONDS`]; what may legitimately run longer (bulk loads, full
+//! scans, migrations, `vacuum`) runs on the backend's own pool instead.
+//!
+//! A write of personal data and its audit event go through one [`Tx`] ([`Store::begin`],
+//! module [`tx`]), with an idempotency key when the client sent one. Single-row writes
+//! share their SQL between [`Store`] and [`Tx`]: each is a function over an
+//! `&mut AnyConnection`, given a pooled connection by the one and the transaction's by
+//! the other.
 //!
 //! Resource modules add methods to [`Store`]: [`admin`] (official units, embedded and
 //! loaded at migrate; villages), [`persons`] (persons, households, search), [`places`]
 //! (places, presences), [`contacts`] (and the contact list of a jurisdiction), [`cases`]
-//! (cases, tests, cases by commune), [`trace`] (the levels the engine computed),
-//! [`levels`] (levels counted by unit, a case's tree) and batched look-ups for imports. The bulk
-//! path is [`bulk::BulkLoader`], used by the synthetic province generator and by
+//! (cases, tests, cases by commune), [`users`], [`sessions`] and [`tokens`] (staff
+//! accounts, sign-in sessions, API tokens), [`audit`] (the audit log), [`trace`] (the
+//! levels the engine computed), [`levels`] (levels counted by unit, a case's tree) and
+//! batched look-ups for imports. The bulk path is [`bulk::BulkLoader`], used by the synthetic province generator and by
 //! imports: batches of plain rows, one transaction, hundreds of thousands of rows a
 //! second on either backend.
 //!
@@ -31,15 +41,17 @@
 //!
 //! `admin_unit`, `household`, `person`, `place` (households' homes, rooms, trips,
 //! venues), `presence`, `contact`, `infection_case`, `lab_test`, `trace_level`: see
-//! `migrations/*/0001_core.sql`. Every table has `created_at`/`updated_at`; instants are
+//! `migrations/*/0001_core.sql`; `app_user`, `session`, `api_token`, `audit_event`
+//! (`0002_staff.sql`, tokens reshaped in `0007_tokens_idempotency.sql`), and
+//! `idempotency_key` (`0007`). Every table has `created_at`/`updated_at`; instants are
 //! `bigint` Unix seconds. Later migrations are numbered `0002_*` onwards, the same
 //! number in both directories.
 //!
 //! # Tests
 //!
 //! The feature `testing` adds `phongdich_store::testing`: fresh SQLite and PostgreSQL
-//! databases, so the same contract tests (`tests/contract.rs`) run on both, here and in
-//! other crates.
+//! databases, so the same contract tests (`tests/contract.rs`, `tests/writes.rs`,
+//! `tests/staff.rs`, `tests/jurisdiction.rs`) run on both, here and in other crates.
 
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -63,6 +75,7 @@ mod sqlite;
 pub mod testing;
 pub mod tokens;
 pub mod trace;
+pub mod tx;
 pub mod users;
 
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -75,16 +88,26 @@ pub use levels::{TreeNode, UnitLevelCount};
 pub use persons::{Household, NewHousehold, NewPerson, Page, Person, PersonQuery};
 pub use places::{NewPlace, NewPresence, Place, Presence};
 pub use sessions::Session;
+pub use tokens::{ApiToken, NewApiToken, TokenScope, TOKEN_USE_RESOLUTION_SECONDS};
 pub use trace::{Exposure, ExposureKind, TraceLevel};
+pub use tx::Tx;
 pub use users::{NewUser, User};
 
 use backend::{ArgSink, Backend, BulkRow};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use std::fmt;
 use std::sync::Arc;
 
 /// The default database: a SQLite file in the working directory, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://phongdich.db";
+
+/// On PostgreSQL, every statement run through the store's shared pool (pages, API,
+/// single writes, [`Tx`]) is cancelled after this many seconds (`statement_timeout`),
+/// so that one runaway query cannot hold a connection and its locks indefinitely; it
+/// fails with [`StoreError::Database`]. Bulk loads, full scans
+/// ([`Store::stream_presences`]), migrations and the `vacuum (analyze)` after a load run
+/// on a separate pool without it. SQLite has no such setting.
+pub const STATEMENT_TIMEOUT_SECONDS: u32 = 30;
 
 /// A handle on the database; cheap to clone and share between tasks.
 #[derive(Clone)]
@@ -135,7 +158,7 @@ impl Store {
     /// Applies pending migrations, then loads the official administrative units.
     /// Idempotent: running it again changes nothing.
     pub async fn migrate(&self) -> Result<()> {
-        self.inner.backend.migrator().run(&self.inner.pool).await?;
+        self.inner.backend.migrate().await?;
         self.load_official_units().await?;
         Ok(())
     }
@@ -154,6 +177,20 @@ impl Store {
     /// Closes every connection; waits for checked-out ones to come back.
     pub async fn close(&self) {
         self.inner.pool.close().await;
+    }
+
+    /// The `statement_timeout` of a connection of the shared pool (PostgreSQL's text,
+    /// `30s`); `None` on SQLite. For tests of [`STATEMENT_TIMEOUT_SECONDS`].
+    #[doc(hidden)]
+    pub async fn statement_timeout_setting(&self) -> Result<Option<String>> {
+        match self.backend() {
+            BackendKind::Sqlite => Ok(None),
+            BackendKind::Postgres => Ok(Some(
+                sqlx::query_scalar("show statement_timeout")
+                    .fetch_one(self.pool())
+                    .await?,
+            )),
+        }
     }
 
     /// The shared pool, for queries both backends accept.
@@ -214,29 +251,40 @@ impl Store {
         row: &T,
         describe: impl Fn(&str) -> Option<String>,
     ) -> Result<i64> {
-        let table = T::TABLE;
-        let mut sink = ArgSink::with_capacity(table.columns.len());
-        let columns = match row.id() {
-            Some(id) => {
-                sink.int_value(id);
-                table.columns
-            }
-            None => table.data_columns(),
-        };
-        row.write(&mut sink);
-        let args = sink.finish()?;
-        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "insert into {} ({}) values ({}) returning id",
-            table.name,
-            columns.join(", "),
-            placeholders.join(", ")
-        );
-        sqlx::query_scalar_with::<_, i64, _>(&sql, args)
-            .fetch_one(self.pool())
-            .await
-            .map_err(|e| error::classify(e, describe))
+        let mut conn = self.pool().acquire().await?;
+        insert_row(&mut conn, row, describe).await
     }
+}
+
+/// Inserts one row on `conn` (a pooled connection or an open [`Tx`]); returns its id.
+/// The single place that writes the SQL of a single-row insert.
+pub(crate) async fn insert_row<T: BulkRow>(
+    conn: &mut AnyConnection,
+    row: &T,
+    describe: impl Fn(&str) -> Option<String>,
+) -> Result<i64> {
+    let table = T::TABLE;
+    let mut sink = ArgSink::with_capacity(table.columns.len());
+    let columns = match row.id() {
+        Some(id) => {
+            sink.int_value(id);
+            table.columns
+        }
+        None => table.data_columns(),
+    };
+    row.write(&mut sink);
+    let args = sink.finish()?;
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "insert into {} ({}) values ({}) returning id",
+        table.name,
+        columns.join(", "),
+        placeholders.join(", ")
+    );
+    sqlx::query_scalar_with::<_, i64, _>(&sql, args)
+        .fetch_one(conn)
+        .await
+        .map_err(|e| error::classify(e, describe))
 }
 
 /// A stored value that does not parse back.
@@ -245,6 +293,14 @@ pub(crate) fn corrupt(column: &'static str, value: &str) -> StoreError {
         column,
         value: value.to_owned(),
     }
+}
+
+/// A caller's row offset as SQL accepts it: offsets past `i64::MAX` become `i64::MAX`
+/// (SQLite reads a larger literal as a real and fails with "datatype mismatch";
+/// PostgreSQL says "bigint out of range"). No table holds that many rows, so the page
+/// is empty either way.
+pub(crate) fn sql_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
 }
 
 /// Now, as Unix seconds, for `created_at`/`updated_at`.

@@ -168,7 +168,8 @@ pub struct PersonQuery {
     /// Only persons living in this unit or under it (a district finds its communes and
     /// their villages, a commune its villages).
     pub unit: Option<UnitCode>,
-    /// Rows to skip.
+    /// Rows to skip. Past the last match the page is empty (with the true total); an
+    /// offset past `i64::MAX` counts as `i64::MAX`.
     pub offset: u64,
     /// Rows to return (at most 500; 0 means 50).
     pub limit: u64,
@@ -457,7 +458,7 @@ impl Store {
         let sql = format!(
             "select {PERSON_COLUMNS}, cast(count(*) over () as bigint) as total_matches \
              from person where {filter} order by {order} limit {limit} offset {}",
-            query.offset
+            crate::sql_offset(query.offset)
         );
         let rows = sqlx::query(&sql)
             .bind(key.clone())

@@ -1,19 +1,24 @@
-//! The PostgreSQL backend: queries go through the shared `Any` pool; bulk loads use
-//! `copy ... from stdin` (text format) on a second, PostgreSQL-typed pool, in one
-//! transaction, and move each table's identity sequence past the ids loaded.
+//! The PostgreSQL backend: queries go through the shared `Any` pool, whose connections
+//! cut any statement after [`STATEMENT_TIMEOUT_SECONDS`]; bulk loads use
+//! `copy ... from stdin` (text format) on a second, PostgreSQL-typed pool without that
+//! timeout, in one transaction, and move each table's identity sequence past the ids
+//! loaded. Migrations, full scans and the `vacuum (analyze)` after a load also run on
+//! that second pool: they may take minutes on a province.
 
 use crate::backend::{Backend, BackendKind, BulkSink, FieldSink, RowBatch, Table};
 use crate::error::Result;
+use crate::STATEMENT_TIMEOUT_SECONDS;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, StreamExt};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AnyPool, Postgres, Transaction};
+use sqlx::{AnyPool, Executor, Postgres, Transaction};
 use std::io::Write as _;
 use std::time::Duration;
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+/// This backend's embedded migrations.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Bytes of `copy` data buffered before they are sent.
 const COPY_CHUNK_BYTES: usize = 1 << 20;
@@ -21,7 +26,8 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 /// The PostgreSQL implementation of [`Backend`].
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresBackend {
-    /// Bulk loads and full scans use it; connections open when first needed.
+    /// Bulk loads, full scans, migrations and `vacuum` use it; connections open when
+    /// first needed, without a statement timeout.
     copy_pool: PgPool,
 }
 
@@ -31,6 +37,15 @@ impl PostgresBackend {
         let pool = AnyPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        format!("set statement_timeout = '{STATEMENT_TIMEOUT_SECONDS}s'").as_str(),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         let copy_pool = PgPoolOptions::new()
@@ -46,8 +61,29 @@ impl Backend for PostgresBackend {
         BackendKind::Postgres
     }
 
-    fn migrator(&self) -> &'static Migrator {
-        &MIGRATOR
+    fn migrate(&self) -> BoxFuture<'_, Result<()>> {
+        // The copy pool has no statement timeout; migrations record themselves in
+        // `_sqlx_migrations` the same way whichever driver runs them.
+        Box::pin(async move {
+            MIGRATOR.run(&self.copy_pool).await?;
+            Ok(())
+        })
+    }
+
+    fn begin_write_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn refresh_statistics<'a>(&'a self, tables: &'a [&'static str]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            for table in tables {
+                // Simple protocol: vacuum may not run inside a transaction block.
+                sqlx::raw_sql(&format!("vacuum (analyze) {table}"))
+                    .execute(&self.copy_pool)
+                    .await?;
+            }
+            Ok(())
+        })
     }
 
     fn begin_bulk(&self) -> BoxFuture<'_, Result<Box<dyn BulkSink>>> {

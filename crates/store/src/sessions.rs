@@ -66,6 +66,17 @@ impl Store {
         }))
     }
 
+    /// Deletes the sessions expired at `now` (those [`Store::live_session`] no longer
+    /// returns); returns how many. Run it now and then: expired sessions are refused
+    /// anyway, deleting them only keeps the table small.
+    pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
+        Ok(sqlx::query("delete from session where expires_at <= $1")
+            .bind(now)
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+
     /// Ends a session (sign-out); ending a session that is gone is not an error.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("delete from session where token_hash = $1")

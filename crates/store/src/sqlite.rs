@@ -12,7 +12,8 @@ use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+/// This backend's embedded migrations.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// SQLite allows 32,766 bound values per statement.
 const MAX_BOUND_VALUES: usize = 32_766;
@@ -91,8 +92,24 @@ impl Backend for SqliteBackend {
         BackendKind::Sqlite
     }
 
-    fn migrator(&self) -> &'static Migrator {
-        &MIGRATOR
+    fn migrate(&self) -> BoxFuture<'_, Result<()>> {
+        // SQLite has no statement timeout: the shared pool will do.
+        Box::pin(async move {
+            MIGRATOR.run(&self.pool).await?;
+            Ok(())
+        })
+    }
+
+    fn begin_write_sql(&self) -> Option<&'static str> {
+        // A deferred transaction takes the write lock at its first write; if it read
+        // first and another writer committed since, SQLite cannot upgrade its snapshot
+        // and fails at once with "database is locked", without waiting. `immediate`
+        // takes the lock at `begin`, waiting up to the busy timeout.
+        Some("begin immediate")
+    }
+
+    fn refresh_statistics<'a>(&'a self, _tables: &'a [&'static str]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     fn begin_bulk(&self) -> BoxFuture<'_, Result<Box<dyn BulkSink>>> {

@@ -76,11 +76,17 @@ impl TestDb {
 
 /// A migrated store on a new SQLite file.
 pub async fn fresh_sqlite() -> Result<TestDb, StoreError> {
+    let db = sqlite_unmigrated().await?;
+    db.store.migrate().await?;
+    Ok(db)
+}
+
+/// A store on a new, empty SQLite file.
+pub(crate) async fn sqlite_unmigrated() -> Result<TestDb, StoreError> {
     let dir = tempfile::tempdir()
         .map_err(|e| StoreError::Invalid(format!("temporary directory: {e}")))?;
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = Store::connect(&url).await?;
-    store.migrate().await?;
     Ok(TestDb {
         store,
         url,
@@ -91,6 +97,15 @@ pub async fn fresh_sqlite() -> Result<TestDb, StoreError> {
 /// A migrated store on a new PostgreSQL database, or `None` when `PHONGDICH_TEST_PG`
 /// is unset (an error under `CI=true`).
 pub async fn fresh_postgres() -> Result<Option<TestDb>, StoreError> {
+    let Some(db) = postgres_unmigrated().await? else {
+        return Ok(None);
+    };
+    db.store.migrate().await?;
+    Ok(Some(db))
+}
+
+/// A store on a new, empty PostgreSQL database, as [`fresh_postgres`].
+pub(crate) async fn postgres_unmigrated() -> Result<Option<TestDb>, StoreError> {
     let Some(admin_url) = std::env::var(TEST_PG_VAR).ok().filter(|u| !u.is_empty()) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             return Err(StoreError::Invalid(format!(
@@ -120,7 +135,6 @@ pub async fn fresh_postgres() -> Result<Option<TestDb>, StoreError> {
         url,
         cleanup: Cleanup::Postgres { admin_url, name },
     };
-    db.store.migrate().await?;
     Ok(Some(db))
 }
 
@@ -129,6 +143,14 @@ pub async fn fresh_postgres() -> Result<Option<TestDb>, StoreError> {
 pub async fn all_backends() -> Result<Vec<TestDb>, StoreError> {
     let mut dbs = vec![fresh_sqlite().await?];
     dbs.extend(fresh_postgres().await?);
+    Ok(dbs)
+}
+
+/// Empty databases on each backend, as [`all_backends`], for tests of migrations.
+#[cfg(test)]
+pub(crate) async fn all_backends_unmigrated() -> Result<Vec<TestDb>, StoreError> {
+    let mut dbs = vec![sqlite_unmigrated().await?];
+    dbs.extend(postgres_unmigrated().await?);
     Ok(dbs)
 }
 

@@ -198,7 +198,9 @@ impl Store {
         rows.iter().map(trace_from_row).collect()
     }
 
-    /// One page of the persons at `level`, by exposure time.
+    /// One page of the persons at `level`, by exposure time: at most `limit` (up to
+    /// 1,000) after skipping `offset` (past `i64::MAX` counts as `i64::MAX`: an empty
+    /// page).
     pub async fn trace_levels_at(
         &self,
         level: u8,
@@ -207,8 +209,9 @@ impl Store {
     ) -> Result<Vec<TraceLevel>> {
         let rows = sqlx::query(&format!(
             "select {TRACE_COLUMNS} from trace_level where level = $1 \
-             order by exposed_at, person_id limit {} offset {offset}",
-            limit.min(1000)
+             order by exposed_at, person_id limit {} offset {}",
+            limit.min(1000),
+            crate::sql_offset(offset)
         ))
         .bind(i64::from(level))
         .fetch_all(self.pool())

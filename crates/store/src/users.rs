@@ -138,22 +138,36 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
-    /// Replaces an account's password hash and ends its sessions.
+    /// Replaces an account's password hash, ends its sessions and revokes its API
+    /// tokens, in one transaction; records when (`password_changed_at`), so that a
+    /// token created before it never works again (see [`Store::api_token_user`]).
     pub async fn set_user_password(&self, username: &str, password_hash: &str) -> Result<()> {
         let id = self.user_id(username).await?;
+        let now = now_seconds();
         let mut tx = self.pool().begin().await.map_err(StoreError::Database)?;
-        sqlx::query("update app_user set password_hash = $1, updated_at = $2 where id = $3")
-            .bind(password_hash.to_owned())
-            .bind(now_seconds())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::Database)?;
+        // A write first: on SQLite the transaction takes the write lock here.
+        sqlx::query(
+            "update app_user set password_hash = $1, password_changed_at = $2, updated_at = $2              where id = $3",
+        )
+        .bind(password_hash.to_owned())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
         sqlx::query("delete from session where user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
+        sqlx::query(
+            "update api_token set revoked_at = $1, updated_at = $1              where user_id = $2 and revoked_at is null",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
         tx.commit().await.map_err(StoreError::Database)
     }
 
@@ -178,7 +192,8 @@ impl Store {
         tx.commit().await.map_err(StoreError::Database)
     }
 
-    async fn user_id(&self, username: &str) -> Result<i64> {
+    /// The id of the account `username`; [`StoreError::NotFound`] if there is none.
+    pub(crate) async fn user_id(&self, username: &str) -> Result<i64> {
         self.user_by_username(username)
             .await?
             .map(|u| u.id)

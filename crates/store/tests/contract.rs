@@ -617,3 +617,179 @@ async fn the_audit_log_filters_by_user_action_entity_time_and_pages() {
         assert!(seen.windows(2).all(|w| w[0] > w[1]), "{name}: newest first");
     }
 }
+
+#[tokio::test]
+async fn the_shared_pool_has_a_statement_timeout_on_postgres() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        // Several at once, so that more than one pooled connection answers.
+        let settings =
+            futures_util::future::join_all((0..4).map(|_| s.statement_timeout_setting())).await;
+        for setting in settings {
+            let expected = match s.backend() {
+                phongdich_store::BackendKind::Postgres => {
+                    Some(format!("{}s", phongdich_store::STATEMENT_TIMEOUT_SECONDS))
+                }
+                phongdich_store::BackendKind::Sqlite => None,
+            };
+            assert_eq!(setting.unwrap(), expected, "{}", db.name());
+        }
+        assert_eq!(phongdich_store::STATEMENT_TIMEOUT_SECONDS, 30);
+        // A bulk load's vacuum runs on the other pool, and still runs.
+        let mut bulk = s.bulk().await.unwrap();
+        bulk.persons(&[person("P1", "Nguyễn Văn An", None)])
+            .await
+            .unwrap();
+        bulk.commit().await.unwrap();
+        assert_eq!(s.counts().await.unwrap().persons, 1, "{}", db.name());
+    }
+}
+
+#[tokio::test]
+async fn offsets_and_cursors_at_the_ends_of_i64_are_pages_not_errors() {
+    use phongdich_store::{AuditFilter, ContactQuery, NewAuditEvent};
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let name = db.name();
+        let mut ids = Vec::new();
+        for (r, n) in [
+            ("P1", "Nguyễn Văn An"),
+            ("P2", "Lò Thị Bình"),
+            ("P3", "Trần An"),
+        ] {
+            ids.push(s.insert_person(&person(r, n, None)).await.unwrap());
+        }
+        for offset in [i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+            for text in ["", "an"] {
+                let page = s
+                    .search_persons(&PersonQuery {
+                        text: text.to_owned(),
+                        offset,
+                        limit: u64::MAX,
+                        ..PersonQuery::default()
+                    })
+                    .await
+                    .unwrap();
+                assert!(page.items.is_empty(), "{name}: offset {offset}");
+                assert_eq!(page.total, if text.is_empty() { 3 } else { 2 }, "{name}");
+            }
+            s.replace_trace_levels(&[TraceLevel {
+                person_id: ids[0],
+                level: 1,
+                exposed_at: Timestamp(100),
+                via: None,
+                computed_at: Timestamp(999),
+            }])
+            .await
+            .unwrap();
+            assert!(s
+                .trace_levels_at(1, offset, u64::MAX)
+                .await
+                .unwrap()
+                .is_empty());
+            assert_eq!(s.trace_levels_at(1, 0, u64::MAX).await.unwrap().len(), 1);
+        }
+
+        s.insert_contact(&NewContact {
+            a_id: ids[0],
+            b_id: ids[1],
+            interval: interval(100, 200),
+            setting: None,
+        })
+        .await
+        .unwrap();
+        let unit = UnitCode::parse("03460").unwrap();
+        for unit in [None, Some(unit)] {
+            let list = |after| {
+                let unit = unit.clone();
+                async move {
+                    s.contact_list(&ContactQuery {
+                        unit,
+                        after,
+                        limit: u64::MAX,
+                    })
+                    .await
+                    .unwrap()
+                    .len()
+                }
+            };
+            assert_eq!(
+                list(Some((Timestamp(i64::MAX), i64::MAX))).await,
+                1,
+                "{name}"
+            );
+            assert_eq!(
+                list(Some((Timestamp(i64::MIN), i64::MIN))).await,
+                0,
+                "{name}"
+            );
+            assert_eq!(list(None).await, 1, "{name}");
+        }
+
+        s.insert_audit_event(&NewAuditEvent {
+            at: 1_000,
+            user_id: None,
+            action: "view".to_owned(),
+            entity: "person".to_owned(),
+            entity_id: ids[0].to_string(),
+            before_json: None,
+            after_json: None,
+            ip: None,
+        })
+        .await
+        .unwrap();
+        let found = |f: AuditFilter| async move { s.audit_search(&f).await.unwrap().len() };
+        let wide = AuditFilter {
+            from: Some(i64::MIN),
+            until: Some(i64::MAX),
+            before_id: Some(i64::MAX),
+            limit: u64::MAX,
+            ..AuditFilter::default()
+        };
+        assert_eq!(found(wide.clone()).await, 1, "{name}");
+        assert_eq!(
+            found(AuditFilter {
+                before_id: Some(i64::MIN),
+                ..wide
+            })
+            .await,
+            0,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn contacts_stream_page_by_page_in_id_order() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let a = s
+            .insert_person(&person("P1", "Nguyễn Văn An", None))
+            .await
+            .unwrap();
+        let b = s
+            .insert_person(&person("P2", "Lò Thị Bình", None))
+            .await
+            .unwrap();
+        // Two full pages of 10,000 and a part.
+        let contacts: Vec<NewContact> = (0..25_001)
+            .map(|i| NewContact {
+                a_id: a,
+                b_id: b,
+                interval: interval(i, i + 10),
+                setting: None,
+            })
+            .collect();
+        let mut bulk = s.bulk().await.unwrap();
+        bulk.contacts(&contacts).await.unwrap();
+        bulk.commit().await.unwrap();
+        let streamed: Vec<_> = s.stream_contacts().try_collect().await.unwrap();
+        assert_eq!(streamed.len(), 25_001, "{}", db.name());
+        assert!(
+            streamed.windows(2).all(|w| w[0].id < w[1].id),
+            "{}",
+            db.name()
+        );
+        assert_eq!(streamed[25_000].interval, interval(25_000, 25_010));
+    }
+}

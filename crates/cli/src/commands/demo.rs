@@ -490,7 +490,9 @@ async fn serve_until(
         .local_addr()
         .context("reading the listening address")?;
     tracing::info!(%address, "serving the demo province on http://{address}/ (Ctrl-C stops)");
-    let state = phongdich_server::AppState::new(store, phongdich_server::Settings::default());
+    let province = crate::settings::Settings::from_env()?.province;
+    let app = phongdich_app::App::serving(store, province);
+    let state = phongdich_server::AppState::new(app, phongdich_server::Settings::default());
     phongdich_server::serve(listener, state, shutdown)
         .await
         .context("serving the web app")

@@ -2,8 +2,9 @@
 //! province really has, with a fresh random password printed once.
 
 use anyhow::Context;
+use phongdich_app::accounts::hash_password;
+use phongdich_domain::{Jurisdiction, Role};
 use phongdich_domain::{UnitCode, VenueKind};
-use phongdich_server::auth::{hash_password, Jurisdiction, Role};
 use phongdich_store::{NewUser, Store};
 use rand::Rng;
 use std::collections::BTreeMap;

@@ -48,10 +48,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .local_addr()
             .context("reading the listening address")?;
         tracing::info!(%address, database = %url, "serving on http://{address}/ (Ctrl-C stops)");
+        let app = phongdich_app::App::serving(store.clone(), settings.province.clone());
         let state = phongdich_server::AppState::new(
-            store.clone(),
+            app,
             phongdich_server::Settings {
                 secure_cookies: args.tls,
+                trusted_proxies: settings.trusted_proxies.clone(),
             },
         );
         let shutdown = async {

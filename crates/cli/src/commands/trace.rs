@@ -152,7 +152,12 @@ fn run_database(args: &TraceArgs) -> anyhow::Result<ExitCode> {
         let spinner = indicatif::ProgressBar::new_spinner();
         spinner.set_message("truy vết toàn tỉnh (tracing the database)");
         spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-        let result = phongdich_server::trace_state::retrace_database(&store, args.params()).await;
+        let result = phongdich_app::engine::state::retrace_database(
+            &store,
+            args.params(),
+            phongdich_domain::Timestamp(chrono::Utc::now().timestamp()),
+        )
+        .await;
         spinner.finish_and_clear();
         let (_, stats) = result.with_context(|| format!("tracing {url}"))?;
         store.close().await;

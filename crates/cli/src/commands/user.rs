@@ -7,8 +7,10 @@
 
 use crate::settings::Settings;
 use anyhow::{bail, Context};
-use phongdich_server::auth::{hash_password, Jurisdiction, Role};
-use phongdich_store::{NewUser, Store};
+use phongdich_app::accounts::NewAccount;
+use phongdich_app::{Actor, App, AppError, Channel, Engine, SystemClock};
+use phongdich_domain::{Jurisdiction, Role};
+use phongdich_store::{Store, TokenScope};
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -56,14 +58,24 @@ pub enum UserAction {
         /// Sign-in name.
         username: String,
     },
-    /// Create an API token for an account (for `Authorization: Bearer`); it is printed
-    /// once and stored only as a digest.
+    /// API tokens: `token USERNAME --name WHAT` creates one (printed once, stored only
+    /// as a digest), `token list`, `token revoke ID`.
+    #[command(args_conflicts_with_subcommands = true)]
     Token {
+        /// list or revoke.
+        #[command(subcommand)]
+        action: Option<TokenAction>,
         /// Sign-in name of the account whose rights the token carries.
-        username: String,
+        username: Option<String>,
         /// What the token is for (shown to administrators).
         #[arg(long)]
-        name: String,
+        name: Option<String>,
+        /// `read` (GET only) or `write`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = phongdich_app::accounts::TOKEN_DAYS)]
+        days: i64,
     },
     /// Set a new password (the account's sessions end).
     SetPassword {
@@ -75,8 +87,46 @@ pub enum UserAction {
     },
 }
 
+/// `phongdich user token` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TokenAction {
+    /// List tokens (of one account with --user), newest first.
+    List {
+        /// Only this account's.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by its id (from `token list`).
+    Revoke {
+        /// The token's id.
+        id: i64,
+    },
+}
+
 /// Least password length accepted.
-const MIN_PASSWORD_CHARS: usize = 10;
+const MIN_PASSWORD_CHARS: usize = phongdich_app::accounts::MIN_PASSWORD_CHARS;
+
+/// The operator at the server's console: the system, audited as `cli:USER`.
+fn operator(settings: &Settings) -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
+    Actor::system(
+        settings.province.clone(),
+        Channel::Cli,
+        format!("cli:{who}"),
+    )
+}
+
+/// A use case's refusal in words for the terminal.
+fn refused(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid { field, message } => {
+            anyhow::anyhow!("{field}: {} ({})", message.vi, message.en)
+        }
+        AppError::Conflict(t) => anyhow::anyhow!("{} ({})", t.vi, t.en),
+        AppError::NotFound => anyhow::anyhow!("không tìm thấy (not found)"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     let password = if from_stdin {
@@ -112,9 +162,6 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let hash = password
-        .map(|p| hash_password(&p).map_err(|e| anyhow::anyhow!("hashing the password: {e}")))
-        .transpose()?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
         let url = phongdich_store::redact_url(&settings.database_url);
@@ -125,6 +172,13 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
             .migrate()
             .await
             .with_context(|| format!("migrating {url}"))?;
+        let app = App::new(
+            store.clone(),
+            settings.province.clone(),
+            std::sync::Arc::new(SystemClock),
+            Engine::none(),
+        );
+        let me = operator(&settings);
         match args.action {
             UserAction::Add {
                 username,
@@ -147,21 +201,19 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("`{p}` is not a place reference"))?,
                     (None, None) => bail!("give --unit or --place"),
                 };
-                let (kind, code) = jurisdiction.parts();
-                let username = username.trim().to_owned();
-                if username.is_empty() {
-                    bail!("the username is empty");
-                }
-                let id = store
-                    .insert_user(&NewUser {
-                        username: username.clone(),
-                        display_name,
-                        password_hash: hash.context("no password")?,
-                        role: role.as_str().to_owned(),
-                        jurisdiction_kind: kind.to_owned(),
-                        jurisdiction_code: code.to_owned(),
-                    })
-                    .await?;
+                let id = app
+                    .add_account(
+                        &me,
+                        &NewAccount {
+                            username: username.trim().to_owned(),
+                            display_name,
+                            password: password.context("no password")?,
+                            role,
+                            jurisdiction,
+                        },
+                    )
+                    .await
+                    .map_err(refused)?;
                 tracing::info!(user.id = id, user.name = %username, "account created");
             }
             UserAction::List => {
@@ -173,7 +225,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
                     "jurisdiction",
                     "disabled",
                 ])?;
-                for u in store.users().await? {
+                for u in app.accounts(&me).await.map_err(refused)? {
                     out.write_record([
                         u.username.as_str(),
                         &u.display_name,
@@ -184,25 +236,72 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
                 }
                 out.flush()?;
             }
-            UserAction::Token { username, name } => {
-                let user = store
-                    .user_by_username(&username)
-                    .await?
-                    .with_context(|| format!("no account `{username}`"))?;
-                let token = phongdich_server::auth::new_token();
-                store
-                    .insert_api_token(&phongdich_server::auth::token_hash(&token), user.id, &name)
-                    .await?;
+            UserAction::Token {
+                action: Some(TokenAction::List { user }),
+                ..
+            } => {
+                let mut out = csv::Writer::from_writer(std::io::stdout());
+                out.write_record([
+                    "id",
+                    "username",
+                    "name",
+                    "scope",
+                    "created_at",
+                    "expires_at",
+                    "last_used_at",
+                    "revoked_at",
+                ])?;
+                let time = |t: Option<i64>| {
+                    t.map(|t| phongdich_domain::Timestamp(t).to_rfc3339())
+                        .unwrap_or_default()
+                };
+                for t in app.tokens(&me, user.as_deref()).await.map_err(refused)? {
+                    out.write_record([
+                        t.id.to_string(),
+                        t.username.clone(),
+                        t.name.clone(),
+                        t.scope.as_str().to_owned(),
+                        time(Some(t.created_at)),
+                        time(t.expires_at),
+                        time(t.last_used_at),
+                        time(t.revoked_at),
+                    ])?;
+                }
+                out.flush()?;
+            }
+            UserAction::Token {
+                action: Some(TokenAction::Revoke { id }),
+                ..
+            } => {
+                app.revoke_token(&me, id).await.map_err(refused)?;
+                tracing::info!(token.id = id, "API token revoked");
+            }
+            UserAction::Token {
+                action: None,
+                username,
+                name,
+                scope,
+                days,
+            } => {
+                let username = username
+                    .context("give the account: phongdich user token USERNAME --name WHAT")?;
+                let name = name.context("give --name: what the token is for")?;
+                let scope = TokenScope::parse(&scope)
+                    .with_context(|| format!("`{scope}` is not a scope: read or write"))?;
+                let token = app
+                    .create_token(&me, &username, &name, scope, days)
+                    .await
+                    .map_err(refused)?;
                 println!("{token}");
             }
             UserAction::Disable { username } => {
-                store.set_user_disabled(&username, true).await?;
+                app.disable_account(&me, &username).await.map_err(refused)?;
                 tracing::info!(user.name = %username, "account disabled");
             }
             UserAction::SetPassword { username, .. } => {
-                store
-                    .set_user_password(&username, &hash.context("no password")?)
-                    .await?;
+                app.set_password(&me, &username, &password.context("no password")?)
+                    .await
+                    .map_err(refused)?;
                 tracing::info!(user.name = %username, "password changed");
             }
         }

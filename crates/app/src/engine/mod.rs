@@ -1,0 +1,386 @@
+//! The tracing engine as a task: one owner of the in-memory engine ([`state`]) behind a
+//! channel, so that every change is applied in the order it was committed and its
+//! levels are stored before the next one.
+//!
+//! - At start the task builds the engine from the database (reading is async, the trace
+//!   itself runs in `spawn_blocking`) and stores every level. Changes that arrive
+//!   meanwhile are queued and applied after the build; their callers are answered at
+//!   once with [`Traced::Queued`], so a write never waits for a build.
+//! - Each change runs its CPU work in `spawn_blocking`, then writes the levels it
+//!   changed (multi-row statements, one transaction) before it answers. If that write
+//!   fails, the engine and the stored levels could disagree, so the task rebuilds.
+//! - Its state ([`EngineStatus`]: building, ready, failed with the reason) is watched
+//!   by `/healthz` and the dashboard; a failed build is reported, and `retrace` tries
+//!   again.
+
+pub mod state;
+
+use crate::actor::Clock;
+use phongdich_domain::{Interval, PlaceKind, Timestamp};
+use phongdich_store::{Exposure, Store};
+use state::{retrace_database, TraceState, TraceStateError};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Where the engine is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineStatus {
+    /// Not started (the command line, before `serve` starts it).
+    Idle,
+    /// Being built from the database: levels read from the database are the previous
+    /// run's until it is ready.
+    Building {
+        /// When the build started.
+        since: Timestamp,
+    },
+    /// Ready: levels are current.
+    Ready {
+        /// Persons at F0..F4 after the build.
+        levels: Vec<u64>,
+        /// Seconds the build took.
+        build_seconds: f64,
+    },
+    /// The build failed; the reason, for administrators.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EngineStatus {
+    /// `idle`, `building`, `ready` or `failed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Building { .. } => "building",
+            Self::Ready { .. } => "ready",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// What became of a change sent to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traced {
+    /// Applied; this many persons' levels changed and are stored.
+    Applied {
+        /// Persons whose level, time or link changed (the case itself included).
+        levels_changed: usize,
+    },
+    /// The engine is being built: the change is queued and applied after.
+    Queued,
+    /// No engine runs in this process (the command line): the levels follow at the
+    /// next `phongdich trace` or server start.
+    NotRunning,
+}
+
+/// A change to the exposures or cases, as committed to the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A new case (or new dates of one).
+    Case {
+        /// Person id.
+        person_id: i64,
+        /// Start of the infectious period.
+        infectious_from: Timestamp,
+        /// Isolation, if any.
+        isolated_at: Option<Timestamp>,
+    },
+    /// A new direct contact.
+    Contact {
+        /// One person.
+        a_id: i64,
+        /// The other.
+        b_id: i64,
+        /// When.
+        interval: Interval,
+    },
+    /// A new presence.
+    Presence {
+        /// Person id.
+        person_id: i64,
+        /// Place id.
+        place_id: i64,
+        /// Its kind.
+        kind: PlaceKind,
+        /// When.
+        interval: Interval,
+    },
+}
+
+/// A link of a chain: (person reached, its level on this chain, the exposure).
+pub type ChainLink = (i64, u8, Exposure);
+
+enum Command {
+    Apply(Change, oneshot::Sender<Traced>),
+    Chain(i64, oneshot::Sender<Option<Vec<ChainLink>>>),
+    Rebuild,
+}
+
+/// A handle on the engine task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    commands: Option<mpsc::UnboundedSender<Command>>,
+    status: watch::Receiver<EngineStatus>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Apply(c, _) => f.debug_tuple("Apply").field(c).finish(),
+            Self::Chain(p, _) => f.debug_tuple("Chain").field(p).finish(),
+            Self::Rebuild => f.write_str("Rebuild"),
+        }
+    }
+}
+
+impl Engine {
+    /// No engine: changes answer [`Traced::NotRunning`] (the command line).
+    pub fn none() -> Self {
+        let (_, status) = watch::channel(EngineStatus::Idle);
+        Self {
+            commands: None,
+            status,
+        }
+    }
+
+    /// Starts the task over `store` and begins the build. Needs a Tokio runtime.
+    pub fn start(store: Store, clock: Arc<dyn Clock>, params: phongdich_trace::Params) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (status_tx, status) = watch::channel(EngineStatus::Idle);
+        let task = Task {
+            store,
+            clock,
+            params,
+            status: status_tx,
+            state: None,
+        };
+        tokio::spawn(task.run(rx));
+        Self {
+            commands: Some(tx),
+            status,
+        }
+    }
+
+    /// Where the engine is now.
+    pub fn status(&self) -> EngineStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the engine is ready or failed (tests, benchmarks); at once when no
+    /// engine runs.
+    pub async fn settled(&self) -> EngineStatus {
+        if self.commands.is_none() {
+            return self.status();
+        }
+        let mut rx = self.status.clone();
+        loop {
+            let now = rx.borrow_and_update().clone();
+            if matches!(
+                now,
+                EngineStatus::Ready { .. } | EngineStatus::Failed { .. }
+            ) {
+                return now;
+            }
+            if rx.changed().await.is_err() {
+                return rx.borrow().clone();
+            }
+        }
+    }
+
+    /// Applies a committed change; answers once its levels are stored (or queued).
+    pub async fn apply(&self, change: Change) -> Traced {
+        let Some(tx) = &self.commands else {
+            return Traced::NotRunning;
+        };
+        let (reply, answer) = oneshot::channel();
+        if tx.send(Command::Apply(change, reply)).is_err() {
+            return Traced::NotRunning;
+        }
+        answer.await.unwrap_or(Traced::NotRunning)
+    }
+
+    /// The chain that realises a person's level, from the case down to them; `None`
+    /// when not traced or while the engine is not ready (read the stored links then).
+    pub async fn chain(&self, person_id: i64) -> Option<Vec<ChainLink>> {
+        let tx = self.commands.as_ref()?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Command::Chain(person_id, reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// Rebuilds the engine from the database (after an import, or a failed build).
+    pub fn rebuild(&self) {
+        if let Some(tx) = &self.commands {
+            let _ = tx.send(Command::Rebuild);
+        }
+    }
+}
+
+struct Task {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    params: phongdich_trace::Params,
+    status: watch::Sender<EngineStatus>,
+    state: Option<Box<TraceState>>,
+}
+
+type Build = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<(TraceState, f64, Vec<u64>), TraceStateError>>
+            + Send,
+    >,
+>;
+
+impl Task {
+    fn build(&self) -> Build {
+        let store = self.store.clone();
+        let params = self.params;
+        let now = self.clock.now();
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let (state, stats) = retrace_database(&store, params, now).await?;
+            tracing::info!(
+                cases = stats.cases,
+                contacts = stats.contacts,
+                presences = stats.presences,
+                levels = ?stats.levels,
+                read_s = stats.read.as_secs_f64(),
+                trace_s = stats.trace.as_secs_f64(),
+                write_s = stats.write.as_secs_f64(),
+                "tracing engine ready"
+            );
+            Ok((state, started.elapsed().as_secs_f64(), stats.levels))
+        })
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let mut building: Option<Build> = Some(self.build());
+        self.status.send_replace(EngineStatus::Building {
+            since: self.clock.now(),
+        });
+        let mut queued: VecDeque<Change> = VecDeque::new();
+        loop {
+            if let Some(build) = building.as_mut() {
+                tokio::select! {
+                    done = build => {
+                        building = None;
+                        match done {
+                            Ok((state, seconds, levels)) => {
+                                self.state = Some(Box::new(state));
+                                self.status.send_replace(EngineStatus::Ready { levels, build_seconds: seconds });
+                                while let Some(change) = queued.pop_front() {
+                                    if self.apply(change).await.is_err() {
+                                        building = Some(self.restart_build());
+                                        break;
+                                    }
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "the tracing engine could not be built");
+                                self.status.send_replace(EngineStatus::Failed { reason: e.to_string() });
+                            }
+                        }
+                    }
+                    command = rx.recv() => match command {
+                        None => return,
+                        Some(Command::Apply(change, reply)) => {
+                            queued.push_back(change);
+                            let _ = reply.send(Traced::Queued);
+                        }
+                        Some(Command::Chain(_, reply)) => { let _ = reply.send(None); }
+                        Some(Command::Rebuild) => {}
+                    },
+                }
+                continue;
+            }
+            let Some(command) = rx.recv().await else {
+                return;
+            };
+            match command {
+                Command::Apply(change, reply) => match &self.state {
+                    Some(_) => match self.apply(change).await {
+                        Ok(n) => {
+                            let _ = reply.send(Traced::Applied { levels_changed: n });
+                        }
+                        Err(()) => {
+                            queued.push_back(change);
+                            let _ = reply.send(Traced::Queued);
+                            building = Some(self.restart_build());
+                        }
+                    },
+                    // A failed build: keep the change for the next build.
+                    None => {
+                        let _ = reply.send(Traced::Queued);
+                    }
+                },
+                Command::Chain(person, reply) => {
+                    let _ = reply.send(self.state.as_ref().and_then(|s| s.chain_of(person)));
+                }
+                Command::Rebuild => {
+                    building = Some(self.restart_build());
+                }
+            }
+        }
+    }
+
+    fn restart_build(&mut self) -> Build {
+        self.state = None;
+        self.status.send_replace(EngineStatus::Building {
+            since: self.clock.now(),
+        });
+        self.build()
+    }
+
+    /// Applies one change and stores the levels it changed; `Err` when either failed
+    /// (the engine is then dropped and rebuilt from the database).
+    async fn apply(&mut self, change: Change) -> Result<usize, ()> {
+        let Some(mut state) = self.state.take() else {
+            return Err(());
+        };
+        let now = self.clock.now();
+        let worked = tokio::task::spawn_blocking(move || {
+            let rows = match change {
+                Change::Case {
+                    person_id,
+                    infectious_from,
+                    isolated_at,
+                } => state.add_case(person_id, infectious_from, isolated_at, now),
+                Change::Contact {
+                    a_id,
+                    b_id,
+                    interval,
+                } => state.add_contact(a_id, b_id, interval, now),
+                Change::Presence {
+                    person_id,
+                    place_id,
+                    kind,
+                    interval,
+                } => state.add_presence(person_id, place_id, kind, interval, now),
+            };
+            (state, rows)
+        })
+        .await;
+        let (state, rows) = match worked {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "the tracing engine panicked; rebuilding");
+                return Err(());
+            }
+        };
+        let (rows, gone) = match rows {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, ?change, "the tracing engine refused a change; rebuilding");
+                return Err(());
+            }
+        };
+        if let Err(e) = self.store.upsert_trace_levels(&rows, &gone).await {
+            tracing::error!(error = %e, "storing levels failed; rebuilding the engine");
+            return Err(());
+        }
+        self.state = Some(state);
+        Ok(rows.len() + gone.len())
+    }
+}

@@ -1,0 +1,290 @@
+//! The tracing engine's state over the database: built once from every case, contact and
+//! presence stored, kept in memory by the server and updated incrementally as cases
+//! and contacts are entered; its levels are written to `trace_level` for the pages.
+
+use phongdich_domain::{Interval, PlaceKind, Timestamp};
+use phongdich_store::{Exposure, ExposureKind, Store, StoreError, TraceLevel};
+use phongdich_trace::{Case, Contact, Engine, Ids, Kind, Params, Presence, TraceError, Via};
+use std::time::{Duration, Instant};
+
+/// Why the engine could not be built or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceStateError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine refused a row (bad data in the database).
+    #[error("tracing: {0}")]
+    Trace(#[from] TraceError),
+    /// The build task died.
+    #[error("the tracing task failed: {0}")]
+    Task(String),
+}
+
+/// The engine with the database ids of its persons and places.
+#[derive(Debug)]
+pub struct TraceState {
+    engine: Engine,
+    persons: Ids<i64>,
+    places: Ids<i64>,
+}
+
+fn kind(k: PlaceKind) -> Kind {
+    match k {
+        PlaceKind::Household => Kind::Household,
+        PlaceKind::Room => Kind::Room,
+        PlaceKind::Vehicle => Kind::Vehicle,
+        PlaceKind::Venue => Kind::Venue,
+    }
+}
+
+fn place_kind(k: Kind) -> PlaceKind {
+    match k {
+        Kind::Household => PlaceKind::Household,
+        Kind::Room => PlaceKind::Room,
+        Kind::Vehicle => PlaceKind::Vehicle,
+        Kind::Venue => PlaceKind::Venue,
+    }
+}
+
+/// What a full re-trace did.
+#[derive(Debug, Clone)]
+pub struct RetraceStats {
+    /// Cases, contacts and presences read.
+    pub cases: usize,
+    /// Contacts read.
+    pub contacts: usize,
+    /// Presences read.
+    pub presences: usize,
+    /// Persons at each level, F0 first.
+    pub levels: Vec<u64>,
+    /// Reading the database.
+    pub read: Duration,
+    /// Tracing.
+    pub trace: Duration,
+    /// Writing the levels.
+    pub write: Duration,
+}
+
+impl TraceState {
+    /// Reads every case, contact and presence of `store` and traces them.
+    pub async fn load(
+        store: &Store,
+        params: Params,
+    ) -> Result<(Self, RetraceStats), TraceStateError> {
+        use futures_util::StreamExt;
+        let started = Instant::now();
+        let mut persons = Ids::new();
+        let mut places = Ids::new();
+        let mut presences = Vec::new();
+        let mut stream = store.stream_presences();
+        while let Some(p) = stream.next().await {
+            let p = p?;
+            presences.push(Presence {
+                person: persons.index(p.person_id),
+                place: places.index(p.place_id),
+                kind: kind(p.kind),
+                start: p.interval.start().0,
+                end: p.interval.end().0,
+            });
+        }
+        drop(stream);
+        let mut contacts = Vec::new();
+        let mut stream = store.stream_contacts();
+        while let Some(c) = stream.next().await {
+            let c = c?;
+            contacts.push(Contact {
+                a: persons.index(c.a_id),
+                b: persons.index(c.b_id),
+                start: c.interval.start().0,
+                end: c.interval.end().0,
+            });
+        }
+        drop(stream);
+        let cases: Vec<Case> = store
+            .all_cases()
+            .await?
+            .into_iter()
+            .map(|c| Case {
+                person: persons.index(c.person_id),
+                infectious_from: c.case.infectious_from.0,
+                isolated_at: c.case.isolated_at.map(|t| t.0),
+            })
+            .collect();
+        let read = started.elapsed();
+        let counts = (cases.len(), contacts.len(), presences.len());
+        let started = Instant::now();
+        let engine = tokio::task::spawn_blocking(move || {
+            Engine::build(params, &cases, &contacts, &presences)
+        })
+        .await
+        .map_err(|e| TraceStateError::Task(e.to_string()))??;
+        let stats = RetraceStats {
+            cases: counts.0,
+            contacts: counts.1,
+            presences: counts.2,
+            levels: engine.level_counts(),
+            read,
+            trace: started.elapsed(),
+            write: Duration::ZERO,
+        };
+        Ok((
+            Self {
+                engine,
+                persons,
+                places,
+            },
+            stats,
+        ))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The stored row of engine person `v`, if traced.
+    fn row(&self, v: u32, computed_at: Timestamp) -> Option<TraceLevel> {
+        let r = self.engine.reached(v)?;
+        let via = self.engine.link(v).and_then(|l| {
+            Some(Exposure {
+                person_id: *self.persons.key(l.from),
+                kind: match l.via {
+                    Via::Contact => ExposureKind::Contact,
+                    Via::Place(k) => ExposureKind::Place(place_kind(k)),
+                },
+                place_id: l.place.map(|p| *self.places.key(p)),
+                interval: Interval::new(Timestamp(l.start), Timestamp(l.end)).ok()?,
+            })
+        });
+        Some(TraceLevel {
+            person_id: *self.persons.key(v),
+            level: r.level,
+            exposed_at: Timestamp(r.exposed_at),
+            via,
+            computed_at,
+        })
+    }
+
+    /// The chain that realises a person's level, from the case (F0) down to them:
+    /// `(person reached, its level on this chain, the exposure)`. `None` when the
+    /// person is not traced; empty for a case.
+    pub fn chain_of(&self, person_id: i64) -> Option<Vec<(i64, u8, Exposure)>> {
+        let v = self.persons.get(&person_id)?;
+        self.engine.reached(v)?;
+        let links = self.engine.chain(v);
+        Some(
+            links
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    Some((
+                        *self.persons.key(l.to),
+                        (i + 1) as u8,
+                        Exposure {
+                            person_id: *self.persons.key(l.from),
+                            kind: match l.via {
+                                Via::Contact => ExposureKind::Contact,
+                                Via::Place(k) => ExposureKind::Place(place_kind(k)),
+                            },
+                            place_id: l.place.map(|p| *self.places.key(p)),
+                            interval: Interval::new(Timestamp(l.start), Timestamp(l.end)).ok()?,
+                        },
+                    ))
+                })
+                .collect(),
+        )
+    }
+
+    /// Every traced person's row.
+    pub fn rows(&self, computed_at: Timestamp) -> Vec<TraceLevel> {
+        self.engine
+            .iter_reached()
+            .filter_map(|(v, _)| self.row(v, computed_at))
+            .collect()
+    }
+
+    /// The rows to write after a change to `changed` (engine persons): upserts, and
+    /// the database ids of persons no longer traced.
+    fn changes(&self, changed: &[u32], computed_at: Timestamp) -> (Vec<TraceLevel>, Vec<i64>) {
+        let mut upserts = Vec::new();
+        let mut gone = Vec::new();
+        for &v in changed {
+            match self.row(v, computed_at) {
+                Some(row) => upserts.push(row),
+                None => gone.push(*self.persons.key(v)),
+            }
+        }
+        (upserts, gone)
+    }
+
+    /// Adds a case (or changes its dates); returns the rows to write.
+    pub fn add_case(
+        &mut self,
+        person_id: i64,
+        infectious_from: Timestamp,
+        isolated_at: Option<Timestamp>,
+        computed_at: Timestamp,
+    ) -> Result<(Vec<TraceLevel>, Vec<i64>), TraceStateError> {
+        let person = self.persons.index(person_id);
+        let update = self.engine.add_case(Case {
+            person,
+            infectious_from: infectious_from.0,
+            isolated_at: isolated_at.map(|t| t.0),
+        })?;
+        Ok(self.changes(&update.changed, computed_at))
+    }
+
+    /// Adds a direct contact; returns the rows to write.
+    pub fn add_contact(
+        &mut self,
+        a_id: i64,
+        b_id: i64,
+        interval: Interval,
+        computed_at: Timestamp,
+    ) -> Result<(Vec<TraceLevel>, Vec<i64>), TraceStateError> {
+        let (a, b) = (self.persons.index(a_id), self.persons.index(b_id));
+        let update = self.engine.add_contact(Contact {
+            a,
+            b,
+            start: interval.start().0,
+            end: interval.end().0,
+        })?;
+        Ok(self.changes(&update.changed, computed_at))
+    }
+
+    /// Adds a presence; returns the rows to write.
+    pub fn add_presence(
+        &mut self,
+        person_id: i64,
+        place_id: i64,
+        place: PlaceKind,
+        interval: Interval,
+        computed_at: Timestamp,
+    ) -> Result<(Vec<TraceLevel>, Vec<i64>), TraceStateError> {
+        let person = self.persons.index(person_id);
+        let place_index = self.places.index(place_id);
+        let update = self.engine.add_presence(Presence {
+            person,
+            place: place_index,
+            kind: kind(place),
+            start: interval.start().0,
+            end: interval.end().0,
+        })?;
+        Ok(self.changes(&update.changed, computed_at))
+    }
+}
+
+/// Re-traces the whole database and replaces every stored level (what `phongdich
+/// trace` does without files).
+pub async fn retrace_database(
+    store: &Store,
+    params: Params,
+    now: Timestamp,
+) -> Result<(TraceState, RetraceStats), TraceStateError> {
+    let (state, mut stats) = TraceState::load(store, params).await?;
+    let started = Instant::now();
+    store.replace_trace_levels(&state.rows(now)).await?;
+    stats.write = started.elapsed();
+    Ok((state, stats))
+}

@@ -1,0 +1,25 @@
+//! Cases: registering one through the API (the form is on the person page) and the
+//! trace view of a case, its F1..F4 as a tree with counts per level and commune.
+
+pub mod api;
+pub mod pages;
+
+use super::{Guard, Route};
+
+/// Routes of this resource.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get(
+            "/cases/{id}/trace",
+            "/cases/1/trace",
+            Guard::SignedIn,
+            pages::trace_page,
+        ),
+        Route::post(
+            "/api/v1/persons/{id}/case",
+            "/api/v1/persons/1/case",
+            Guard::SignedIn,
+            api::register_case,
+        ),
+    ]
+}

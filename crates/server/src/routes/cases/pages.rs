@@ -1,0 +1,127 @@
+//! The trace view of a case (`/cases/{person_id}/trace`): each person under the one
+//! who exposed them; persons outside the user's jurisdiction are counted (per level and
+//! per commune) but shown without name or link.
+
+use crate::state::AppState;
+use crate::web::error::{WebError, WebPath};
+use crate::web::i18n::Lang;
+use crate::web::layout::shell_signed_in;
+use crate::web::session::CurrentUser;
+use axum::extract::State;
+use maud::{html, Markup};
+use phongdich_store::TreeNode;
+use std::collections::HashMap;
+
+/// Persons drawn in the tree at most; the counts cover everyone.
+pub const MAX_SHOWN: usize = 2_000;
+
+struct Tree<'a> {
+    nodes: &'a [TreeNode],
+    visible: &'a [bool],
+    children: HashMap<i64, Vec<usize>>,
+    lang: Lang,
+}
+
+impl Tree<'_> {
+    fn node(&self, i: usize, shown: &mut usize) -> Markup {
+        let Some(n) = self.nodes.get(i) else {
+            return html! {};
+        };
+        *shown += 1;
+        let kids = self.children.get(&n.person_id);
+        html! {
+            li data-level=(n.level) {
+                span class={ "level f" (n.level) } { "F" (n.level) } " "
+                @if self.visible.get(i).copied().unwrap_or(false) {
+                    a href={ "/persons/" (n.person_id) } { (n.full_name) }
+                    @if let Some(u) = &n.unit_code { " " span.muted { (u.as_str()) } }
+                } @else {
+                    span.muted { (self.lang.t("(ngoài địa bàn)", "(outside the jurisdiction)")) }
+                }
+                @if let Some(kind) = n.via_kind {
+                    " · " span.muted { (kind.as_str()) " " (n.exposed_at) }
+                }
+                @if let Some(kids) = kids {
+                    ul.tree {
+                        @for &k in kids {
+                            @if *shown < MAX_SHOWN { (self.node(k, shown)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn trace_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    lang: Lang,
+    WebPath(id): WebPath<i64>,
+) -> Result<Markup, WebError> {
+    let t = state.app().case_trace(&user.actor, id).await?;
+    let person = &t.person;
+    let nodes = &t.nodes;
+    let per_level = t.per_level;
+    let mut children: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        if let Some(via) = n.via_person_id {
+            children.entry(via).or_default().push(i);
+        }
+    }
+    let tree = Tree {
+        nodes,
+        visible: &t.visible,
+        children,
+        lang,
+    };
+    let mut shown = 0;
+    let drawn = if nodes.is_empty() {
+        html! {}
+    } else {
+        tree.node(0, &mut shown)
+    };
+    let reached: u64 = per_level[1..].iter().sum();
+    let content = html! {
+        h1 { (lang.t("Truy vết ca bệnh ", "Trace of the case ")) a href={ "/persons/" (person.id) } { (person.full_name.as_str()) } }
+        (crate::web::layout::engine_notice(lang, &state.app().engine().status()))
+        @if nodes.is_empty() {
+            p.muted { (lang.t("Người này chưa được truy vết.", "This person is not traced.")) }
+        } @else {
+            @if nodes[0].level != 0 {
+                p.notice { (lang.t("Người này không phải ca bệnh (F0): đây là những người được truy vết qua họ.", "This person is not a case (F0): these are the persons traced through them.")) }
+            }
+            div.cards {
+                @for (i, count) in per_level.iter().enumerate().skip(1) {
+                    div.card {
+                        div.n data-level=(i) { (lang.number(i64::try_from(*count).unwrap_or(i64::MAX))) }
+                        div.l { span class={ "level f" (i) } { "F" (i) } }
+                    }
+                }
+            }
+            h2 { (lang.t("Theo xã", "By commune")) }
+            div.table-wrap { table #by-commune {
+                thead { tr { th { (lang.t("Xã", "Commune")) } @for i in 1..5 { th.num { "F" (i) } } } }
+                tbody { @for (c, counts) in &t.per_commune { tr {
+                    td { @match c {
+                        Some((code, name)) => { (name) " " span.muted { (code.as_str()) } },
+                        None => span.muted { (lang.t("(không rõ)", "(unknown)")) },
+                    } }
+                    @for i in 1..5 { td.num { (counts[i]) } }
+                } } }
+            } }
+            h2 { (lang.t("Cây truy vết", "Tree")) }
+            @if reached > MAX_SHOWN as u64 {
+                p.muted { (lang.t("Chỉ hiển thị một phần cây: ", "Only part of the tree is drawn: ")) (MAX_SHOWN) " / " (reached + 1) }
+            }
+            ul.tree #trace-tree { (drawn) }
+        }
+    };
+    Ok(shell_signed_in(
+        lang,
+        lang.t("Truy vết ca bệnh", "Trace of a case"),
+        &format!("/cases/{id}/trace"),
+        &user,
+        content,
+    ))
+}

@@ -1,0 +1,151 @@
+//! Write transactions ([`Tx`]): a change to personal data and its audit event commit
+//! together or not at all; idempotency keys, so that a retried write answers with what
+//! its first try made instead of writing twice.
+//!
+//! The single-row writes of a [`Tx`] are the same functions as the [`Store`] methods of
+//! the same name (`insert_row`, `audit::insert_event`...), run on the transaction's
+//! connection instead of a pooled one.
+
+use crate::audit::{self, NewAuditEvent};
+use crate::cases::{case_conflict, NewCase, NewTest};
+use crate::contacts::NewContact;
+use crate::error::{classify, Result};
+use crate::{insert_row, Store};
+use sqlx::{Any, Transaction};
+use std::fmt;
+
+/// One write transaction: a change and its audit event commit together or not at all.
+///
+/// Started by [`Store::begin`]; nothing it writes is visible to others until
+/// [`Tx::commit`]. Dropping it without committing rolls everything back.
+///
+/// After a write fails (a [`crate::StoreError::Conflict`], say), drop the transaction:
+/// PostgreSQL refuses every later statement of a transaction in which one failed.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+}
+
+impl fmt::Debug for Tx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Starts a write transaction.
+    ///
+    /// On SQLite it takes the database's write lock at once (`begin immediate`),
+    /// waiting for another writer to finish (up to the busy timeout, 10 s): a deferred
+    /// transaction that read first and wrote later would fail with "database is locked"
+    /// whenever another writer committed in between. So a [`Tx`] holds off every other
+    /// writer (not readers) until it ends: keep it short, and do the reads a write
+    /// depends on before `begin` or inside the transaction, not between its statements
+    /// and a slow computation. On PostgreSQL it is a plain `begin` (read committed).
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = match self.inner.backend.begin_write_sql() {
+            Some(sql) => self.pool().begin_with(sql).await?,
+            None => self.pool().begin().await?,
+        };
+        Ok(Tx { tx })
+    }
+
+    /// What the first use of an idempotency key made: (action, entity_id); `None` if
+    /// `user_id` never used `key` (or the transaction that used it rolled back).
+    pub async fn idempotent_result(
+        &self,
+        user_id: i64,
+        key: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "select action, entity_id from idempotency_key where user_id = $1 and client_key = $2",
+        )
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Deletes the idempotency keys first used before `before` (Unix seconds); returns
+    /// how many. A retry arrives within minutes: keys a day old only take room.
+    pub async fn delete_idempotency_keys_before(&self, before: i64) -> Result<u64> {
+        Ok(
+            sqlx::query("delete from idempotency_key where created_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+impl Tx {
+    /// Stores a case; a person has at most one: a second is a
+    /// [`crate::StoreError::Conflict`] saying "this person is already a case" (also when
+    /// another transaction stored it first and committed while this one waited).
+    pub async fn insert_case(&mut self, case: &NewCase) -> Result<i64> {
+        insert_row(&mut self.tx, case, case_conflict).await
+    }
+
+    /// Stores a test; returns its id.
+    pub async fn insert_test(&mut self, test: &NewTest) -> Result<i64> {
+        insert_row(&mut self.tx, test, |_| None).await
+    }
+
+    /// Stores a contact; returns its id.
+    pub async fn insert_contact(&mut self, c: &NewContact) -> Result<i64> {
+        insert_row(&mut self.tx, c, |_| None).await
+    }
+
+    /// Records an audit event; returns its id. An unknown action is
+    /// [`crate::StoreError::Invalid`].
+    pub async fn insert_audit_event(&mut self, e: &NewAuditEvent) -> Result<i64> {
+        audit::insert_event(&mut self.tx, e).await
+    }
+
+    /// Records many audit events, in multi-row statements of 200.
+    pub async fn insert_audit_events(&mut self, events: &[NewAuditEvent]) -> Result<()> {
+        audit::insert_events(&mut self.tx, events).await
+    }
+
+    /// Records that `user_id` used idempotency `key` for `action`, which made
+    /// `entity_id`, at `at` (Unix seconds).
+    ///
+    /// A key already used by the same user is a [`crate::StoreError::Conflict`]: the
+    /// caller drops this transaction (rolling back what it wrote) and answers with what
+    /// the first use made, from [`Store::idempotent_result`]. When two tries race, the
+    /// second waits here until the first commits (then conflicts) or rolls back (then
+    /// goes on). Another user may use the same key.
+    pub async fn insert_idempotency_key(
+        &mut self,
+        user_id: i64,
+        key: &str,
+        action: &str,
+        entity_id: &str,
+        at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "insert into idempotency_key (user_id, client_key, action, entity_id, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(action)
+        .bind(entity_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| {
+            classify(e, |d| {
+                (d.contains("idempotency_key") || d.contains("client_key"))
+                    .then(|| "this idempotency key was already used".to_owned())
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Makes everything written visible at once.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
