@@ -156,7 +156,23 @@ async fn only_province_admins_read_the_audit_log() {
         .text()
         .await
         .unwrap();
-    assert!(by_officer.contains("<td>officer</td>"), "{by_officer}");
+    assert!(
+        by_officer.contains("Cán bộ officer") && by_officer.contains("(officer)"),
+        "accounts are shown by display name and sign-in name: {by_officer}"
+    );
+    let by_display_name = app
+        .get(
+            "/audit?user=c%C3%A1n+b%E1%BB%99+officer&action=view",
+            Some(&admin),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        by_display_name.contains("(officer)"),
+        "filter by display name"
+    );
     let by_leader = app
         .get("/audit?user=leader", Some(&admin))
         .await

@@ -6,8 +6,8 @@
 mod helpers;
 
 use helpers::TestApp;
+use phongdich_app::accounts::{new_token, token_hash};
 use phongdich_domain::{FullName, UnitCode};
-use phongdich_server::auth::{new_token, token_hash};
 use phongdich_store::testing::fresh_sqlite;
 use phongdich_store::NewPerson;
 use serde_json::Value;
@@ -66,9 +66,15 @@ async fn api_tokens_are_scoped_like_their_account() {
             .await;
         let user = s.user_by_username("xa").await.unwrap().unwrap();
         let token = new_token();
-        s.insert_api_token(&token_hash(&token), user.id, "script")
-            .await
-            .unwrap();
+        s.insert_api_token(&phongdich_store::NewApiToken {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            name: "script".to_owned(),
+            scope: phongdich_store::TokenScope::Write,
+            expires_at: i64::MAX,
+        })
+        .await
+        .unwrap();
 
         let (status, body) = bearer(&app, "/api/v1/persons?q=nguyen", &token).await;
         assert_eq!(status, 200, "{}: {body}", app.db.name());
@@ -205,9 +211,15 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
             .await;
         let user = s.user_by_username("xa").await.unwrap().unwrap();
         let token = new_token();
-        s.insert_api_token(&token_hash(&token), user.id, "lab")
-            .await
-            .unwrap();
+        s.insert_api_token(&phongdich_store::NewApiToken {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            name: "lab".to_owned(),
+            scope: phongdich_store::TokenScope::Write,
+            expires_at: i64::MAX,
+        })
+        .await
+        .unwrap();
         let name = app.db.name();
 
         let (status, body) = bearer(&app, &format!("/api/v1/persons/{f1}/level"), &token).await;
@@ -250,7 +262,7 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
         assert_eq!(status, 200);
         assert_eq!(body["level"], 1, "{name}: {body}");
         assert_eq!(body["exposed_at"], "2021-05-12T08:00:00+07:00");
-        assert_eq!(body["via"]["person_id"], f0);
+        assert_eq!(body["via"]["from"]["person_id"], f0);
         assert_eq!(body["via"]["kind"], "contact");
 
         // Bad input is a JSON error with a stable code; nothing is stored twice.
@@ -261,7 +273,7 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
             serde_json::json!({"sample_date": "2021-05-13"}),
         )
         .await;
-        assert_eq!((status, &body["code"]), (400, &Value::from("bad_request")));
+        assert_eq!((status, &body["code"]), (409, &Value::from("conflict")));
         let (status, body) = bearer_post(
             &app,
             &format!("/api/v1/persons/{f1}/tests"),

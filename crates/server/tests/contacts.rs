@@ -75,7 +75,14 @@ async fn a_contact_entered_in_an_interview_is_stored_audited_traced_and_listed()
         // The end before the start.
         let mut bad = form(f1.to_string(), csrf.clone());
         bad[3].1 = "2021-05-12T07:00".into();
-        assert_eq!(post(path.clone(), xa.clone(), bad).await.status(), 400);
+        // Refused forms come back (422) with the reason next to the form.
+        let res = post(path.clone(), xa.clone(), bad).await;
+        assert_eq!(res.status(), 422);
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("Thời điểm kết thúc trước thời điểm bắt đầu"));
         assert!(s.contacts_of_person(f0).await.unwrap().is_empty());
 
         // The case first, then the contact: the contact becomes F1 at once.
@@ -133,10 +140,18 @@ async fn a_contact_entered_in_an_interview_is_stored_audited_traced_and_listed()
 
         // The province enters a contact across communes through the API.
         let tinh = app.signed_in("tinh", PW).await;
+        let page = app
+            .get("/account/password", Some(&tinh))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let tinh_csrf = helpers::hidden_field(&page, "csrf").unwrap();
         let res = app
             .client
             .post(format!("{}/api/v1/contacts", app.base))
             .header("cookie", &tinh)
+            .header("x-csrf-token", &tinh_csrf)
             .json(&serde_json::json!({
                 "a_id": f1, "b_id": far,
                 "start": "2021-05-12T10:00:00+07:00", "end": "2021-05-12T10:20:00+07:00",
@@ -153,7 +168,8 @@ async fn a_contact_entered_in_an_interview_is_stored_audited_traced_and_listed()
             .client
             .post(format!("{}/api/v1/contacts", app.base))
             .header("cookie", &xa)
-            .json(&serde_json::json!({"a_id": f1, "b_id": far, "start": "0", "end": "10"}))
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"a_id": f1, "b_id": far, "start": "2021-05-12T10:00:00+07:00", "end": "2021-05-12T10:20:00+07:00"}))
             .send()
             .await
             .unwrap();

@@ -31,7 +31,13 @@ async fn health_check_answers_ok() {
     for app in TestApp::all().await {
         let res = app.get_health().await;
         assert_eq!(res.status(), 200, "{}", app.db.name());
-        assert_eq!(res.text().await.unwrap(), "ok");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["database"], "ok");
+        assert!(
+            ["building", "ready"].contains(&body["engine"]["state"].as_str().unwrap()),
+            "{body}"
+        );
     }
 }
 
@@ -84,8 +90,19 @@ async fn language_switch_sets_a_cookie_and_refuses_open_redirects() {
         cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    let res = app.get("/lang/vi?next=//evil.example", None).await;
-    assert_eq!(res.headers()["location"], "/");
+    for next in [
+        "//evil.example",
+        "/%09/evil.example",
+        "/%0A",
+        "/%5Cevil.example",
+    ] {
+        let res = app.get(&format!("/lang/vi?next={next}"), None).await;
+        assert_eq!(res.status(), 400, "{next}");
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "{next}: nothing changed"
+        );
+    }
     assert_eq!(app.get("/lang/xx", None).await.status(), 404);
 }
 

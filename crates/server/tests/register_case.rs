@@ -128,7 +128,11 @@ async fn a_registered_case_makes_its_contacts_f1_and_theirs_f2() {
                 &[("csrf", &csrf), ("sample_date", "2021-05-13")],
             )
             .await;
-        assert_eq!(res.status(), 400);
+        assert_eq!(
+            res.status(),
+            409,
+            "already a case: a conflict, shown on the form"
+        );
     }
 }
 

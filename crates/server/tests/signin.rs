@@ -6,14 +6,14 @@
 mod helpers;
 
 use helpers::{hidden_field, set_cookie, TestApp};
-use phongdich_server::{PUBLIC_ROUTES, SIGNED_IN_ROUTES};
+use phongdich_server::Guard;
 use phongdich_store::testing::fresh_sqlite;
 
 #[tokio::test]
 async fn every_signed_in_route_refuses_anonymous_requests() {
     let app = TestApp::start(fresh_sqlite().await.unwrap()).await;
-    for (method, path) in SIGNED_IN_ROUTES {
-        let req = match *method {
+    for (method, path) in helpers::routes(Guard::SignedIn) {
+        let req = match method.as_str() {
             "GET" => app.client.get(format!("{}{path}", app.base)),
             "POST" => app
                 .client
@@ -34,7 +34,10 @@ async fn every_signed_in_route_refuses_anonymous_requests() {
             assert!(to.starts_with("/signin?next="), "{method} {path} -> {to}");
         }
     }
-    for (method, path) in PUBLIC_ROUTES.iter().filter(|(m, _)| *m == "GET") {
+    for (method, path) in helpers::routes(Guard::Public)
+        .into_iter()
+        .filter(|(m, _)| m == "GET")
+    {
         let res = app.get(path, None).await;
         assert!(
             res.status().is_success() || res.status() == 303,
@@ -135,11 +138,15 @@ async fn sign_in_redirects_only_to_local_paths() {
     let app = TestApp::start(fresh_sqlite().await.unwrap()).await;
     let res = app.get("/dashboard?x=1", None).await;
     assert_eq!(res.headers()["location"], "/signin?next=/dashboard%3Fx%3D1");
-    let form = app
-        .get("/signin?next=//evil.example", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    for next in [
+        "//evil.example",
+        "/%09/evil.example",
+        "/%5C/evil.example",
+        "/%0A",
+    ] {
+        let res = app.get(&format!("/signin?next={next}"), None).await;
+        assert_eq!(res.status(), 400, "{next}");
+    }
+    let form = app.get("/signin", None).await.text().await.unwrap();
     assert_eq!(hidden_field(&form, "next").unwrap(), "/dashboard");
 }

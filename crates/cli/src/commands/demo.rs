@@ -582,8 +582,8 @@ mod tests {
         let w =
             Wrapper::try_parse_from(["demo", "--people", "1500", "--days", "3"]).expect("parses");
         let (counts, users) = load_with_users(&w.demo, &url).expect("loads");
-        assert_eq!(users.len(), phongdich_server::auth::Role::ALL.len());
-        for role in phongdich_server::auth::Role::ALL {
+        assert_eq!(users.len(), phongdich_domain::Role::ALL.len());
+        for role in phongdich_domain::Role::ALL {
             assert!(
                 users.iter().any(|u| u.role == role),
                 "an account for {role:?}"
@@ -594,7 +594,7 @@ mod tests {
             .find(|u| u.username == "xa")
             .expect("commune officer");
         assert!(matches!(&xa.jurisdiction,
-            phongdich_server::auth::Jurisdiction::Unit(u) if u.level() == AdminLevel::Commune));
+            phongdich_domain::Jurisdiction::Unit(u) if u.level() == AdminLevel::Commune));
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let stored = rt
             .block_on(async { Store::connect(&url).await?.counts().await })

@@ -26,10 +26,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(db.store.clone(), Settings::default());
-        // As `serve` does (it is idempotent): started here, the engine's build holds
-        // its lock before any test code can look at it.
-        state.start_tracing();
+        // As `serve` does: the engine's task starts building at once.
+        let app = phongdich_app::App::serving(
+            db.store.clone(),
+            phongdich_domain::UnitCode::parse("12").unwrap(),
+        );
+        let state = AppState::new(app, Settings::default());
         tokio::spawn(phongdich_server::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
@@ -56,12 +58,12 @@ impl TestApp {
     }
 
     /// Waits until the tracing engine, built from the database in the background when
-    /// the server starts, is ready (and has stored its levels): the build holds the
-    /// engine's write lock until then.
+    /// the server starts, is ready (and has stored its levels).
     pub async fn engine_ready(&self) {
+        let status = self.state.app().engine().settled().await;
         assert!(
-            self.state.trace().read().await.is_some(),
-            "the tracing engine could not be built"
+            matches!(status, phongdich_app::EngineStatus::Ready { .. }),
+            "the tracing engine could not be built: {status:?}"
         );
     }
 
@@ -118,7 +120,7 @@ impl TestApp {
         kind: &str,
         code: &str,
     ) {
-        let hash = phongdich_server::auth::hash_password(password).unwrap();
+        let hash = phongdich_app::accounts::hash_password(password).unwrap();
         self.db
             .store
             .insert_user(&phongdich_store::NewUser {
@@ -321,4 +323,13 @@ pub fn matrix_users(
             false,
         ),
     ]
+}
+
+/// The routes of the route table behind `guard`, as `(method, sample path)`.
+pub fn routes(guard: phongdich_server::Guard) -> Vec<(String, &'static str)> {
+    phongdich_server::route_table()
+        .into_iter()
+        .filter(|r| r.3 == guard)
+        .map(|(m, _, sample, _)| (m, sample))
+        .collect()
 }

@@ -290,8 +290,12 @@ async fn refused_or(
 ) -> Result<Response, WebError> {
     match e {
         e @ (AppError::Invalid { .. } | AppError::Conflict(_)) => {
+            let status = match e {
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             let body = page(state, user, lang, id, refused(e)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+            Ok((status, body).into_response())
         }
         e => Err(e.into()),
     }
