@@ -128,6 +128,9 @@ pub struct Dashboard {
     pub hot: Vec<(AdminUnit, u64)>,
 }
 
+/// Persons reached at each level in one commune (code and name; `None`: unknown).
+pub type CommuneCounts = (Option<(UnitCode, String)>, [u64; LEVELS]);
+
 /// The trace view of a case.
 #[derive(Debug, Clone)]
 pub struct CaseTrace {
@@ -141,7 +144,7 @@ pub struct CaseTrace {
     /// Persons reached at F1..F4 (index 1..4).
     pub per_level: [u64; LEVELS],
     /// The same by commune of residence (`None`: unknown), with the commune's name.
-    pub per_commune: Vec<(Option<(UnitCode, String)>, [u64; LEVELS])>,
+    pub per_commune: Vec<CommuneCounts>,
 }
 
 impl App {

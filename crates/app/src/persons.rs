@@ -463,6 +463,7 @@ impl App {
         let mut events: Vec<(Timestamp, Event)> = Vec::new();
         let mut place_names: HashMap<i64, String> = HashMap::new();
         for p in store.presences_of_person(person.id).await? {
+            #[allow(clippy::map_entry)] // the value needs an await
             if !place_names.contains_key(&p.place_id) {
                 let name = match store.place(p.place_id).await {
                     Ok(pl) => pl.name,

@@ -44,21 +44,6 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST", "/api/v1/persons/{id}/tests"),
 ];
 
-/// `/persons/12?q=x` -> `/persons/{id}`: numeric segments become `{id}`, the query goes.
-fn template(path: &str) -> String {
-    let path = path.split('?').next().unwrap_or_default();
-    path.split('/')
-        .map(|s| {
-            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-                "{id}"
-            } else {
-                s
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 #[test]
 fn every_signed_in_route_is_in_the_matrix() {
     let covered: BTreeSet<(&str, String)> =
