@@ -121,6 +121,26 @@ impl Scope {
         Ok(None)
     }
 
+    /// The unit a page or API call chose with `unit=CODE`: `None` when none was
+    /// chosen; an unparsable code is [`AppError::Invalid`], a unit outside the scope
+    /// [`AppError::NotFound`].
+    pub async fn chosen(&self, store: &Store, unit: Option<&str>) -> AppResult<Option<UnitCode>> {
+        let Some(text) = crate::input::optional(unit) else {
+            return Ok(None);
+        };
+        let code = UnitCode::parse(text).map_err(|_| {
+            AppError::invalid(
+                "unit",
+                "Mã đơn vị hành chính không hợp lệ.",
+                "unit: not an administrative unit code.",
+            )
+        })?;
+        self.narrow(store, &code)
+            .await?
+            .ok_or(AppError::NotFound)
+            .map(Some)
+    }
+
     /// The districts and communes inside (for a filter list), in code order.
     pub async fn filter_units(&self, store: &Store) -> AppResult<Vec<AdminUnit>> {
         let mut units: Vec<AdminUnit> = if self.whole {

@@ -332,9 +332,16 @@ impl App {
         Ok(self.store().delete_session(token_hash).await?)
     }
 
-    /// Deletes expired sessions (a job); returns how many.
-    pub async fn purge_sessions(&self) -> AppResult<u64> {
-        Ok(self.store().delete_expired_sessions(self.now().0).await?)
+    /// Deletes expired sessions and idempotency keys older than a day (an hourly
+    /// job); returns how many of each.
+    pub async fn purge_expired(&self) -> AppResult<(u64, u64)> {
+        let now = self.now().0;
+        let sessions = self.store().delete_expired_sessions(now).await?;
+        let keys = self
+            .store()
+            .delete_idempotency_keys_before(now - 86_400)
+            .await?;
+        Ok((sessions, keys))
     }
 
     /// The actor changes their own password: every session and token of the account
@@ -386,18 +393,17 @@ impl App {
             Some(Ok(h)) => h,
             Some(Err(e)) => return Err(AppError::Internal(format!("hashing a password: {e}"))),
         };
-        self.store()
-            .set_user_password(&user.username, &hash)
-            .await?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "update",
-                "user",
-                user.id,
-                Some(serde_json::json!({"password": "changed"})),
-            ))
-            .await?;
+        let mut tx = self.store().begin().await?;
+        let id = tx.set_user_password(&user.username, &hash).await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "update",
+            "user",
+            id,
+            Some(serde_json::json!({"password": "changed"})),
+        ))
+        .await?;
+        tx.commit().await?;
         tracing::info!(
             user.id = user.id,
             "password changed; sessions and tokens ended"
@@ -430,8 +436,8 @@ impl App {
         }
         let hash = hash_blocking(account.password.clone()).await?;
         let (kind, code) = account.jurisdiction.parts();
-        let id = self
-            .store()
+        let mut tx = self.store().begin().await?;
+        let id = tx
             .insert_user(&NewUser {
                 username: username.to_owned(),
                 display_name: account.display_name.trim().to_owned(),
@@ -447,18 +453,18 @@ impl App {
                 }
                 other => other.into(),
             })?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "create",
-                "user",
-                id,
-                Some(serde_json::json!({
-                    "username": username, "role": account.role.as_str(),
-                    "jurisdiction": format!("{kind}:{code}"),
-                })),
-            ))
-            .await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "create",
+            "user",
+            id,
+            Some(serde_json::json!({
+                "username": username, "role": account.role.as_str(),
+                "jurisdiction": format!("{kind}:{code}"),
+            })),
+        ))
+        .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -506,22 +512,17 @@ impl App {
     /// Disables an account: it can no longer sign in; its sessions end.
     pub async fn disable_account(&self, actor: &Actor, username: &str) -> AppResult<()> {
         admin_only(actor)?;
-        let user = self
-            .store()
-            .user_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        self.store().set_user_disabled(username, true).await?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "update",
-                "user",
-                user.id,
-                Some(serde_json::json!({"disabled": true})),
-            ))
-            .await?;
-        Ok(())
+        let mut tx = self.store().begin().await?;
+        let id = tx.set_user_disabled(username, true).await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "update",
+            "user",
+            id,
+            Some(serde_json::json!({"disabled": true})),
+        ))
+        .await?;
+        Ok(tx.commit().await?)
     }
 
     /// Sets an account's password (its sessions and tokens end).
@@ -533,23 +534,18 @@ impl App {
     ) -> AppResult<()> {
         admin_only(actor)?;
         password_rule(password)?;
-        let user = self
-            .store()
-            .user_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound)?;
         let hash = hash_blocking(password.to_owned()).await?;
-        self.store().set_user_password(username, &hash).await?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "update",
-                "user",
-                user.id,
-                Some(serde_json::json!({"password": "set"})),
-            ))
-            .await?;
-        Ok(())
+        let mut tx = self.store().begin().await?;
+        let id = tx.set_user_password(username, &hash).await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "update",
+            "user",
+            id,
+            Some(serde_json::json!({"password": "set"})),
+        ))
+        .await?;
+        Ok(tx.commit().await?)
     }
 
     /// Creates an API token for an account, with a scope and a lifetime in days
@@ -576,8 +572,8 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let token = new_token();
-        let id = self
-            .store()
+        let mut tx = self.store().begin().await?;
+        let id = tx
             .insert_api_token(&NewApiToken {
                 token_hash: token_hash(&token),
                 user_id: user.id,
@@ -586,15 +582,15 @@ impl App {
                 expires_at: self.now().0 + days * 86_400,
             })
             .await?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "create",
-                "api_token",
-                id,
-                Some(serde_json::json!({"user": username, "name": name, "scope": scope.as_str(), "days": days})),
-            ))
-            .await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "create",
+            "api_token",
+            id,
+            Some(serde_json::json!({"user": username, "name": name, "scope": scope.as_str(), "days": days})),
+        ))
+        .await?;
+        tx.commit().await?;
         Ok(token)
     }
 
@@ -607,17 +603,17 @@ impl App {
     /// Revokes an API token by id.
     pub async fn revoke_token(&self, actor: &Actor, id: i64) -> AppResult<()> {
         admin_only(actor)?;
-        self.store().revoke_api_token(id, self.now().0).await?;
-        self.store()
-            .insert_audit_event(&self.event(
-                actor,
-                "update",
-                "api_token",
-                id,
-                Some(serde_json::json!({"revoked": true})),
-            ))
-            .await?;
-        Ok(())
+        let mut tx = self.store().begin().await?;
+        tx.revoke_api_token(id, self.now().0).await?;
+        tx.insert_audit_event(&self.event(
+            actor,
+            "update",
+            "api_token",
+            id,
+            Some(serde_json::json!({"revoked": true})),
+        ))
+        .await?;
+        Ok(tx.commit().await?)
     }
 }
 

@@ -40,6 +40,17 @@ pub struct Registered {
     pub traced: bool,
 }
 
+impl Registered {
+    /// The answer to a repeated request: the first registration, nothing changed now.
+    fn replayed(case_id: i64) -> Self {
+        Self {
+            case_id,
+            levels_changed: 0,
+            traced: true,
+        }
+    }
+}
+
 fn dates_error(e: CaseDatesError) -> AppError {
     match e {
         CaseDatesError::NoDate => AppError::invalid(
@@ -80,11 +91,7 @@ impl App {
             .person_in_scope(actor, person_id, Action::Write)
             .await?;
         if let Some(case_id) = self.replayed(actor, key).await? {
-            return Ok(Registered {
-                case_id,
-                levels_changed: 0,
-                traced: true,
-            });
+            return Ok(Registered::replayed(case_id));
         }
         let now = self.now();
         let sample_date = input::date("sample_date", &input.sample_date, now)?;
@@ -113,11 +120,7 @@ impl App {
                 drop(tx);
                 // A double submit that lost the race replays the first answer.
                 if let Some(case_id) = self.replayed(actor, key).await? {
-                    return Ok(Registered {
-                        case_id,
-                        levels_changed: 0,
-                        traced: true,
-                    });
+                    return Ok(Registered::replayed(case_id));
                 }
                 return Err(AppError::conflict(
                     "Người này đã được ghi nhận là ca bệnh.",
@@ -128,9 +131,12 @@ impl App {
         };
         tx.insert_audit_event(&self.event(actor, "create", "case", case_id, Some(after)))
             .await?;
-        self.remember_key(&mut tx, actor, key, "register_case", case_id)
-            .await?;
-        tx.commit().await?;
+        if let Some(earlier) = self
+            .commit_write(tx, actor, key, "register_case", case_id)
+            .await?
+        {
+            return Ok(Registered::replayed(earlier));
+        }
         let traced = self
             .engine()
             .apply(Change::Case {

@@ -159,21 +159,16 @@ impl App {
             .await?;
         tx.insert_audit_event(&self.event(actor, "create", "contact", contact_id, Some(after)))
             .await?;
-        if let Err(e) = self
-            .remember_key(&mut tx, actor, key, "add_contact", contact_id)
-            .await
+        if let Some(earlier) = self
+            .commit_write(tx, actor, key, "add_contact", contact_id)
+            .await?
         {
-            drop(tx);
-            return match self.replayed(actor, key).await? {
-                Some(contact_id) => Ok(Added {
-                    contact_id,
-                    levels_changed: 0,
-                    traced: true,
-                }),
-                None => Err(e),
-            };
+            return Ok(Added {
+                contact_id: earlier,
+                levels_changed: 0,
+                traced: true,
+            });
         }
-        tx.commit().await?;
         self.inner.contact_counts.clear();
         let traced = self
             .engine()
@@ -204,22 +199,8 @@ impl App {
     ) -> AppResult<ContactPage> {
         let scope = self.scope(actor).await?;
         let store = self.store();
-        let unit = match input::optional(unit) {
-            Some(text) => {
-                let code = UnitCode::parse(text).map_err(|_| {
-                    AppError::invalid(
-                        "unit",
-                        "Mã đơn vị hành chính không hợp lệ.",
-                        "unit: not an administrative unit code.",
-                    )
-                })?;
-                Some(
-                    scope
-                        .narrow(store, &code)
-                        .await?
-                        .ok_or(AppError::NotFound)?,
-                )
-            }
+        let unit = match scope.chosen(store, unit).await? {
+            Some(code) => Some(code),
             None => scope.filter(),
         };
         let after = match input::optional(after) {

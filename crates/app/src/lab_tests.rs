@@ -103,17 +103,12 @@ impl App {
         let test_id = tx.insert_test(&test).await?;
         tx.insert_audit_event(&self.event(actor, "create", "test", test_id, Some(after)))
             .await?;
-        if let Err(e) = self
-            .remember_key(&mut tx, actor, key, "enter_test", test_id)
-            .await
+        if let Some(earlier) = self
+            .commit_write(tx, actor, key, "enter_test", test_id)
+            .await?
         {
-            drop(tx);
-            return match self.replayed(actor, key).await? {
-                Some(test_id) => Ok(TestEntered { test_id }),
-                None => Err(e),
-            };
+            return Ok(TestEntered { test_id: earlier });
         }
-        tx.commit().await?;
         tracing::info!(
             person.id = person.id,
             test.id = test_id,

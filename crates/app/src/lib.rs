@@ -10,7 +10,8 @@
 //!
 //! One module per resource: [`persons`] (search, view, level and chain), [`cases`],
 //! [`lab_tests`], [`contacts`], [`accounts`] (staff accounts, sessions, API tokens,
-//! the sign-in throttle), [`audit_log`], [`overview`] (totals, the dashboard's counts,
+//! the sign-in throttle), [`audit_log`], [`imports`] (CSV and xlsx files, whole or not
+//! at all, audited), [`overview`] (totals, the dashboard's counts,
 //! the trace view of a case).
 
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@ pub mod cases;
 pub mod contacts;
 pub mod engine;
 pub mod error;
+pub mod imports;
 pub mod input;
 pub mod lab_tests;
 pub mod overview;
@@ -151,21 +153,32 @@ impl App {
             .and_then(|(_, id)| id.parse().ok()))
     }
 
-    /// Records idempotency `key` in `tx` for what `action` made; a concurrent use of the
-    /// same key by the same actor is [`AppError::Conflict`] (the caller replays).
-    pub(crate) async fn remember_key(
+    /// Ends a write: records idempotency `key` (if any) for what `action` made, then
+    /// commits. `Ok(Some(id))` when the same actor's concurrent request with the same
+    /// key won: this transaction is rolled back and `id` is what the winner made.
+    pub(crate) async fn commit_write(
         &self,
-        tx: &mut Tx,
+        mut tx: Tx,
         actor: &Actor,
         key: Option<&str>,
         action: &str,
         entity_id: i64,
-    ) -> AppResult<()> {
-        if let (Some(user), Some(key)) = (actor.user_id, key) {
-            tx.insert_idempotency_key(user, key, action, &entity_id.to_string(), self.now().0)
-                .await?;
+    ) -> AppResult<Option<i64>> {
+        if let (Some(user), Some(k)) = (actor.user_id, key) {
+            let at = self.now().0;
+            if let Err(e) = tx
+                .insert_idempotency_key(user, k, action, &entity_id.to_string(), at)
+                .await
+            {
+                drop(tx);
+                return match self.replayed(actor, key).await? {
+                    Some(earlier) => Ok(Some(earlier)),
+                    None => Err(e.into()),
+                };
+            }
         }
-        Ok(())
+        tx.commit().await?;
+        Ok(None)
     }
 }
 

@@ -11,7 +11,7 @@
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
 use crate::persons::commune_of;
-use crate::{input, App};
+use crate::App;
 use phongdich_domain::{AdminLevel, AdminUnit, Timestamp, UnitCode};
 use phongdich_store::{Counts, TreeNode};
 use std::collections::{BTreeMap, HashMap};
@@ -171,22 +171,10 @@ impl App {
             Err(e) => return Err(e),
         };
         let store = self.store();
-        let shown = match input::optional(unit) {
-            Some(text) => {
-                let code = UnitCode::parse(text).map_err(|_| {
-                    AppError::invalid(
-                        "unit",
-                        "Mã đơn vị hành chính không hợp lệ.",
-                        "unit: not an administrative unit code.",
-                    )
-                })?;
-                scope
-                    .narrow(store, &code)
-                    .await?
-                    .ok_or(AppError::NotFound)?
-            }
-            None => scope.root.clone(),
-        };
+        let shown = scope
+            .chosen(store, unit)
+            .await?
+            .unwrap_or_else(|| scope.root.clone());
         let shown_unit = store.unit(&shown).await?;
         // The whole deployment counts without a filter; any other unit by its subtree.
         let filter = (!(scope.whole() && shown == scope.root)).then(|| shown.clone());

@@ -134,6 +134,56 @@ fn a_good_persons_file_is_imported() {
 }
 
 #[test]
+fn an_import_is_audited_as_the_operator_or_the_account_given() {
+    for env in Env::all() {
+        let file = env.file("persons.csv", &good_persons());
+        let out = env.import("persons", &file);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let events = env.store(async |s| {
+            s.audit_events(Some(("import", "persons:persons.csv")), 5)
+                .await
+                .unwrap()
+        });
+        assert_eq!(events.len(), 1);
+        let e = &events[0].event;
+        assert_eq!(e.user_id, None, "the console operator has no account");
+        assert!(e.ip.as_deref().unwrap().starts_with("cli:"), "{e:?}");
+        assert!(e.after_json.as_deref().unwrap().contains("\"rows\":3"));
+
+        // --as a commune officer: refused, nothing written.
+        let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_phongdich"))
+            .args(["user", "add", "xa", "--display-name", "Cán bộ xã", "--role"])
+            .args(["commune_officer", "--unit", "03460", "--password-stdin"])
+            .args(["--database-url", &env.url()])
+            .env("PHONGDICH_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"mat khau du dai\n")
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+        let contacts = env.file(
+            "contacts.csv",
+            "a,b,start,end\nP1,P2,2021-05-12T08:00:00+07:00,2021-05-12T08:30:00+07:00\n",
+        );
+        let out = env.phongdich(&[
+            "import",
+            "contacts",
+            contacts.to_str().unwrap(),
+            "--as",
+            "xa",
+        ]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("may not import"), "{}", stderr(&out));
+        assert_eq!(env.store(async |s| s.counts().await.unwrap().contacts), 0);
+    }
+}
+
+#[test]
 fn one_bad_row_changes_nothing_and_names_the_line() {
     for env in Env::all() {
         let file = env.file(

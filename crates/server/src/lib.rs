@@ -58,7 +58,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then lets requests in
-/// flight finish. Expired sessions are deleted every hour meanwhile.
+/// flight finish. Expired sessions and day-old idempotency keys are deleted every hour
+/// meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -69,9 +70,10 @@ pub async fn serve(
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
-            match app.purge_sessions().await {
-                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
-                Ok(_) => {}
+            match app.purge_expired().await {
+                Ok((sessions, keys)) => {
+                    tracing::debug!(sessions, idempotency_keys = keys, "expired rows deleted")
+                }
                 Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
             }
         }

@@ -6,7 +6,6 @@
 mod helpers;
 
 use helpers::TestApp;
-use phongdich_app::accounts::{new_token, token_hash};
 use phongdich_domain::{FullName, UnitCode};
 use phongdich_store::testing::fresh_sqlite;
 use phongdich_store::NewPerson;
@@ -64,17 +63,9 @@ async fn api_tokens_are_scoped_like_their_account() {
             .unwrap();
         app.add_user("xa", "mật khẩu xã dài", "commune_officer", a.as_str())
             .await;
-        let user = s.user_by_username("xa").await.unwrap().unwrap();
-        let token = new_token();
-        s.insert_api_token(&phongdich_store::NewApiToken {
-            token_hash: token_hash(&token),
-            user_id: user.id,
-            name: "script".to_owned(),
-            scope: phongdich_store::TokenScope::Write,
-            expires_at: i64::MAX,
-        })
-        .await
-        .unwrap();
+        let token = app
+            .api_token("xa", phongdich_store::TokenScope::Write)
+            .await;
 
         let (status, body) = bearer(&app, "/api/v1/persons?q=nguyen", &token).await;
         assert_eq!(status, 200, "{}: {body}", app.db.name());
@@ -209,17 +200,9 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
         let app = TestApp::start(db).await;
         app.add_user("xa", "mật khẩu xã dài", "commune_officer", unit.as_str())
             .await;
-        let user = s.user_by_username("xa").await.unwrap().unwrap();
-        let token = new_token();
-        s.insert_api_token(&phongdich_store::NewApiToken {
-            token_hash: token_hash(&token),
-            user_id: user.id,
-            name: "lab".to_owned(),
-            scope: phongdich_store::TokenScope::Write,
-            expires_at: i64::MAX,
-        })
-        .await
-        .unwrap();
+        let token = app
+            .api_token("xa", phongdich_store::TokenScope::Write)
+            .await;
         let name = app.db.name();
 
         let (status, body) = bearer(&app, &format!("/api/v1/persons/{f1}/level"), &token).await;
@@ -285,6 +268,7 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
         assert!(s.tests_of_person(f1).await.unwrap().is_empty());
 
         // Audited as the token's account.
+        let user = s.user_by_username("xa").await.unwrap().unwrap();
         let events = s.audit_events(None, 100).await.unwrap();
         for entity in ["test", "case"] {
             assert!(

@@ -156,19 +156,9 @@ async fn parallel_registrations_of_one_case_give_one_success_and_one_conflict() 
             .unwrap();
         app.add_user("xa", PASSWORD, "commune_officer", unit.as_str())
             .await;
-        let user = app.db.store.user_by_username("xa").await.unwrap().unwrap();
-        let token = phongdich_app::accounts::new_token();
-        app.db
-            .store
-            .insert_api_token(&phongdich_store::NewApiToken {
-                token_hash: phongdich_app::accounts::token_hash(&token),
-                user_id: user.id,
-                name: "lab".into(),
-                scope: phongdich_store::TokenScope::Write,
-                expires_at: i64::MAX,
-            })
-            .await
-            .unwrap();
+        let token = app
+            .api_token("xa", phongdich_store::TokenScope::Write)
+            .await;
         app.engine_ready().await;
         let post = || {
             app.client
@@ -205,19 +195,7 @@ async fn a_read_only_token_cannot_write() {
         .unwrap();
     app.add_user("xa", PASSWORD, "commune_officer", unit.as_str())
         .await;
-    let user = app.db.store.user_by_username("xa").await.unwrap().unwrap();
-    let token = phongdich_app::accounts::new_token();
-    app.db
-        .store
-        .insert_api_token(&phongdich_store::NewApiToken {
-            token_hash: phongdich_app::accounts::token_hash(&token),
-            user_id: user.id,
-            name: "read".into(),
-            scope: phongdich_store::TokenScope::Read,
-            expires_at: i64::MAX,
-        })
-        .await
-        .unwrap();
+    let token = app.api_token("xa", phongdich_store::TokenScope::Read).await;
     let auth = format!("bearer {token}");
     let read = app
         .client

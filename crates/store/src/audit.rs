@@ -1,6 +1,7 @@
 //! The audit log (`audit_event`): who created, changed, deleted or viewed which personal
 //! data, when, from where, with the record before and after as JSON text.
 
+use crate::backend::{BulkRow, FieldSink, Table};
 use crate::error::{classify, Result, StoreError};
 use crate::Store;
 use sqlx::{AnyConnection, Row};
@@ -24,6 +25,42 @@ pub struct NewAuditEvent {
     pub after_json: Option<String>,
     /// The client's IP address.
     pub ip: Option<String>,
+}
+
+/// The audit table as bulk loads write it (the id is generated).
+pub(crate) static AUDIT_EVENT: Table = Table {
+    name: "audit_event",
+    columns: &[
+        "at",
+        "user_id",
+        "action",
+        "entity",
+        "entity_id",
+        "before_json",
+        "after_json",
+        "ip",
+        "created_at",
+        "updated_at",
+    ],
+    has_id: false,
+    deferred_indexes: &[],
+    foreign_keys: &[],
+};
+
+impl BulkRow for NewAuditEvent {
+    const TABLE: &'static Table = &AUDIT_EVENT;
+    fn write<'a>(&'a self, out: &mut dyn FieldSink<'a>) {
+        out.int(self.at);
+        out.opt_int(self.user_id);
+        out.text(&self.action);
+        out.text(&self.entity);
+        out.text(&self.entity_id);
+        out.opt_text(self.before_json.as_deref());
+        out.opt_text(self.after_json.as_deref());
+        out.opt_text(self.ip.as_deref());
+        out.int(self.at);
+        out.int(self.at);
+    }
 }
 
 /// A recorded event.

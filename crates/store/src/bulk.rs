@@ -235,6 +235,34 @@ impl BulkLoader {
         self.sink.execute("delete from trace_level").await
     }
 
+    /// Records audit events in the load's transaction: they commit with the rows or
+    /// not at all. (The audit table is not vacuumed after the load.)
+    pub async fn audit(&mut self, events: &[crate::NewAuditEvent]) -> Result<u64> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.sink
+            .write(
+                &crate::audit::AUDIT_EVENT,
+                &Batch {
+                    rows: events,
+                    ids: Vec::new(),
+                },
+            )
+            .await
+    }
+
+    /// Moves the data version forward in the load's transaction: a running server that
+    /// polls [`Store::data_version`] sees that data arrived behind its back.
+    pub async fn bump_data_version(&mut self) -> Result<()> {
+        self.sink
+            .execute(&format!(
+                "update data_version set version = version + 1, updated_at = {} where id = 1",
+                crate::now_seconds()
+            ))
+            .await
+    }
+
     /// Rows written so far.
     pub fn written(&self) -> u64 {
         self.written

@@ -219,6 +219,16 @@ pub struct Counts {
 }
 
 impl Store {
+    /// The data version: moved forward by every bulk load that calls
+    /// [`BulkLoader::bump_data_version`] (imports), never by single writes.
+    pub async fn data_version(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("select version from data_version where id = 1")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     /// Counts persons, households, places, presences, contacts, cases and tests.
     pub async fn counts(&self) -> Result<Counts> {
         let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(

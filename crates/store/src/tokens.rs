@@ -11,7 +11,7 @@ use crate::error::{classify, Result, StoreError};
 use crate::users::{user_from_row, User, USER_COLUMNS};
 use crate::{corrupt, now_seconds, Store};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// [`Store::api_token_user`] records a token's use (`last_used_at`) only when the last
 /// recorded use is at least this many seconds old: a script polling every second does
@@ -114,24 +114,53 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
     })
 }
 
+/// Records a token (its digest) on `conn` (a pooled connection or an open
+/// [`crate::Tx`]); returns its id. A digest already recorded is a
+/// [`StoreError::Conflict`]; an unknown account [`StoreError::Invalid`].
+pub(crate) async fn insert_token(conn: &mut AnyConnection, t: &NewApiToken) -> Result<i64> {
+    let now = now_seconds();
+    sqlx::query_scalar(
+        "insert into api_token (token_hash, user_id, name, scope, expires_at, created_at, \
+         updated_at) values ($1, $2, $3, $4, $5, $6, $6) returning id",
+    )
+    .bind(t.token_hash.as_str())
+    .bind(t.user_id)
+    .bind(t.name.as_str())
+    .bind(t.scope.as_str())
+    .bind(t.expires_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .map_err(|e| classify(e, |_| Some("this token already exists".to_owned())))
+}
+
+/// Revokes token `id` at `now` on `conn`, keeping the first revocation time of a revoked
+/// one; an unknown id is [`StoreError::NotFound`].
+pub(crate) async fn revoke_token(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
+    let done = sqlx::query(
+        "update api_token set revoked_at = coalesce(revoked_at, $1), updated_at = $1 \
+         where id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound {
+            what: "API token",
+            key: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records a token (its digest) for an account; returns its id. A digest already
     /// recorded is a [`StoreError::Conflict`]; an unknown account [`StoreError::Invalid`].
+    /// To record it with its audit event, use [`crate::Tx::insert_api_token`].
     pub async fn insert_api_token(&self, t: &NewApiToken) -> Result<i64> {
-        let now = now_seconds();
-        sqlx::query_scalar(
-            "insert into api_token (token_hash, user_id, name, scope, expires_at, created_at, \
-             updated_at) values ($1, $2, $3, $4, $5, $6, $6) returning id",
-        )
-        .bind(t.token_hash.as_str())
-        .bind(t.user_id)
-        .bind(t.name.as_str())
-        .bind(t.scope.as_str())
-        .bind(t.expires_at)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await
-        .map_err(|e| classify(e, |_| Some("this token already exists".to_owned())))
+        let mut conn = self.pool().acquire().await?;
+        insert_token(&mut conn, t).await
     }
 
     /// The enabled account and scope of a live token: not expired at `now`, not revoked,
@@ -205,23 +234,11 @@ impl Store {
     }
 
     /// Revokes a token at `now`: it stops working at once. Revoking a revoked token
-    /// keeps the first revocation time; an unknown id is [`StoreError::NotFound`].
+    /// keeps the first revocation time; an unknown id is [`StoreError::NotFound`]. To
+    /// record it with its audit event, use [`crate::Tx::revoke_api_token`].
     pub async fn revoke_api_token(&self, id: i64, now: i64) -> Result<()> {
-        let done = sqlx::query(
-            "update api_token set revoked_at = coalesce(revoked_at, $1), updated_at = $1 \
-             where id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "API token",
-                key: id.to_string(),
-            });
-        }
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        revoke_token(&mut conn, id, now).await
     }
 }
 

@@ -3,13 +3,18 @@
 //! its first try made instead of writing twice.
 //!
 //! The single-row writes of a [`Tx`] are the same functions as the [`Store`] methods of
-//! the same name (`insert_row`, `audit::insert_event`...), run on the transaction's
-//! connection instead of a pooled one.
+//! the same name (`insert_row`, `audit::insert_event`, `users::insert_user`,
+//! `tokens::insert_token`...), run on the transaction's connection instead of a pooled
+//! one; the account changes of several statements (`users::set_password`,
+//! `users::set_disabled`) are [`Tx`] methods that the [`Store`] ones wrap in a
+//! transaction of their own.
 
 use crate::audit::{self, NewAuditEvent};
 use crate::cases::{case_conflict, NewCase, NewTest};
 use crate::contacts::NewContact;
 use crate::error::{classify, Result};
+use crate::tokens::{self, NewApiToken};
+use crate::users::{self, NewUser};
 use crate::{insert_row, Store};
 use sqlx::{Any, Transaction};
 use std::fmt;
@@ -105,6 +110,41 @@ impl Tx {
     /// Records many audit events, in multi-row statements of 200.
     pub async fn insert_audit_events(&mut self, events: &[NewAuditEvent]) -> Result<()> {
         audit::insert_events(&mut self.tx, events).await
+    }
+
+    /// Creates an account; returns its id. A taken username is a
+    /// [`crate::StoreError::Conflict`] saying "username ... is already taken".
+    pub async fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+        users::insert_user(&mut self.tx, user).await
+    }
+
+    /// Replaces the password hash of `username`, records when (`password_changed_at`),
+    /// ends its sessions and revokes its API tokens, as [`Store::set_user_password`]
+    /// does; returns the account's id (for the audit event). An unknown username is
+    /// [`crate::StoreError::NotFound`]; nothing is written then, so the transaction can
+    /// go on.
+    pub async fn set_user_password(&mut self, username: &str, password_hash: &str) -> Result<i64> {
+        users::set_password(&mut self.tx, username, password_hash).await
+    }
+
+    /// Disables (or re-enables) `username`; disabling ends its sessions. Returns the
+    /// account's id; an unknown username is [`crate::StoreError::NotFound`] (nothing
+    /// written, the transaction can go on).
+    pub async fn set_user_disabled(&mut self, username: &str, disabled: bool) -> Result<i64> {
+        users::set_disabled(&mut self.tx, username, disabled).await
+    }
+
+    /// Records an API token (its digest); returns its id. A digest already recorded is a
+    /// [`crate::StoreError::Conflict`]; an unknown account [`crate::StoreError::Invalid`].
+    pub async fn insert_api_token(&mut self, t: &NewApiToken) -> Result<i64> {
+        tokens::insert_token(&mut self.tx, t).await
+    }
+
+    /// Revokes API token `id` at `now`, keeping the first revocation time of a revoked
+    /// one; an unknown id is [`crate::StoreError::NotFound`] (nothing written, the
+    /// transaction can go on).
+    pub async fn revoke_api_token(&mut self, id: i64, now: i64) -> Result<()> {
+        tokens::revoke_token(&mut self.tx, id, now).await
     }
 
     /// Records that `user_id` used idempotency `key` for `action`, which made

@@ -5,7 +5,7 @@
 use crate::error::{classify, Result, StoreError};
 use crate::{now_seconds, Store};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// A staff account to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,30 +89,112 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     })
 }
 
-impl Store {
-    /// Creates an account; a taken username is a [`StoreError::Conflict`].
-    pub async fn insert_user(&self, user: &NewUser) -> Result<i64> {
-        let now = now_seconds();
-        let row = sqlx::query(
-            "insert into app_user (username, display_name, password_hash, role, \
-             jurisdiction_kind, jurisdiction_code, disabled, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, false, $7, $7) returning id",
-        )
-        .bind(user.username.clone())
-        .bind(user.display_name.clone())
-        .bind(user.password_hash.clone())
-        .bind(user.role.clone())
-        .bind(user.jurisdiction_kind.clone())
-        .bind(user.jurisdiction_code.clone())
-        .bind(now)
-        .fetch_one(self.pool())
+/// Creates an account on `conn` (a pooled connection or an open [`crate::Tx`]); a taken
+/// username is a [`StoreError::Conflict`] ("username ... is already taken").
+pub(crate) async fn insert_user(conn: &mut AnyConnection, user: &NewUser) -> Result<i64> {
+    let now = now_seconds();
+    let row = sqlx::query(
+        "insert into app_user (username, display_name, password_hash, role, \
+         jurisdiction_kind, jurisdiction_code, disabled, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, false, $7, $7) returning id",
+    )
+    .bind(user.username.as_str())
+    .bind(user.display_name.as_str())
+    .bind(user.password_hash.as_str())
+    .bind(user.role.as_str())
+    .bind(user.jurisdiction_kind.as_str())
+    .bind(user.jurisdiction_code.as_str())
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .map_err(|e| {
+        classify(e, |_| {
+            Some(format!("username {} is already taken", user.username))
+        })
+    })?;
+    row.try_get("id").map_err(StoreError::Database)
+}
+
+/// Replaces the password hash of `username` on `conn`, records when
+/// (`password_changed_at`), ends its sessions and revokes its API tokens; returns its id.
+/// Three statements: `conn` must be in a transaction. An unknown username is
+/// [`StoreError::NotFound`], before anything is written.
+pub(crate) async fn set_password(
+    conn: &mut AnyConnection,
+    username: &str,
+    password_hash: &str,
+) -> Result<i64> {
+    let now = now_seconds();
+    // The lookup is the update's `returning`: one statement finds and changes the row.
+    let id: Option<i64> = sqlx::query_scalar(
+        "update app_user set password_hash = $1, password_changed_at = $2, updated_at = $2 \
+         where username = $3 returning id",
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::Database)?;
+    let id = id.ok_or_else(|| user_not_found(username))?;
+    sqlx::query("delete from session where user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
         .await
-        .map_err(|e| {
-            classify(e, |_| {
-                Some(format!("username {} is already taken", user.username))
-            })
-        })?;
-        row.try_get("id").map_err(StoreError::Database)
+        .map_err(StoreError::Database)?;
+    sqlx::query(
+        "update api_token set revoked_at = $1, updated_at = $1 \
+         where user_id = $2 and revoked_at is null",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::Database)?;
+    Ok(id)
+}
+
+/// Disables (or re-enables) `username` on `conn`; disabling ends its sessions (a second
+/// statement: `conn` must be in a transaction). Returns its id; an unknown username is
+/// [`StoreError::NotFound`], before anything is written.
+pub(crate) async fn set_disabled(
+    conn: &mut AnyConnection,
+    username: &str,
+    disabled: bool,
+) -> Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "update app_user set disabled = $1, updated_at = $2 where username = $3 returning id",
+    )
+    .bind(disabled)
+    .bind(now_seconds())
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::Database)?;
+    let id = id.ok_or_else(|| user_not_found(username))?;
+    if disabled {
+        sqlx::query("delete from session where user_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::Database)?;
+    }
+    Ok(id)
+}
+
+fn user_not_found(username: &str) -> StoreError {
+    StoreError::NotFound {
+        what: "user",
+        key: username.to_owned(),
+    }
+}
+
+impl Store {
+    /// Creates an account; a taken username is a [`StoreError::Conflict`]. To record it
+    /// with its audit event, use [`crate::Tx::insert_user`].
+    pub async fn insert_user(&self, user: &NewUser) -> Result<i64> {
+        let mut conn = self.pool().acquire().await?;
+        insert_user(&mut conn, user).await
     }
 
     /// The account with this username, if any.
@@ -140,56 +222,22 @@ impl Store {
 
     /// Replaces an account's password hash, ends its sessions and revokes its API
     /// tokens, in one transaction; records when (`password_changed_at`), so that a
-    /// token created before it never works again (see [`Store::api_token_user`]).
+    /// token created before it never works again (see [`Store::api_token_user`]). An
+    /// unknown username is [`StoreError::NotFound`]. To record it with its audit event,
+    /// use [`crate::Tx::set_user_password`].
     pub async fn set_user_password(&self, username: &str, password_hash: &str) -> Result<()> {
-        let id = self.user_id(username).await?;
-        let now = now_seconds();
-        let mut tx = self.pool().begin().await.map_err(StoreError::Database)?;
-        // A write first: on SQLite the transaction takes the write lock here.
-        sqlx::query(
-            "update app_user set password_hash = $1, password_changed_at = $2, updated_at = $2              where id = $3",
-        )
-        .bind(password_hash.to_owned())
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::Database)?;
-        sqlx::query("delete from session where user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::Database)?;
-        sqlx::query(
-            "update api_token set revoked_at = $1, updated_at = $1              where user_id = $2 and revoked_at is null",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::Database)?;
-        tx.commit().await.map_err(StoreError::Database)
+        let mut tx = self.begin().await?;
+        tx.set_user_password(username, password_hash).await?;
+        tx.commit().await
     }
 
-    /// Disables (or re-enables) an account; disabling ends its sessions.
+    /// Disables (or re-enables) an account; disabling ends its sessions. An unknown
+    /// username is [`StoreError::NotFound`]. To record it with its audit event, use
+    /// [`crate::Tx::set_user_disabled`].
     pub async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()> {
-        let id = self.user_id(username).await?;
-        let mut tx = self.pool().begin().await.map_err(StoreError::Database)?;
-        sqlx::query("update app_user set disabled = $1, updated_at = $2 where id = $3")
-            .bind(disabled)
-            .bind(now_seconds())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::Database)?;
-        if disabled {
-            sqlx::query("delete from session where user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::Database)?;
-        }
-        tx.commit().await.map_err(StoreError::Database)
+        let mut tx = self.begin().await?;
+        tx.set_user_disabled(username, disabled).await?;
+        tx.commit().await
     }
 
     /// The id of the account `username`; [`StoreError::NotFound`] if there is none.
@@ -197,9 +245,6 @@ impl Store {
         self.user_by_username(username)
             .await?
             .map(|u| u.id)
-            .ok_or_else(|| StoreError::NotFound {
-                what: "user",
-                key: username.to_owned(),
-            })
+            .ok_or_else(|| user_not_found(username))
     }
 }

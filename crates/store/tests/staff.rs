@@ -5,20 +5,53 @@
 
 use phongdich_store::testing::all_backends;
 use phongdich_store::{
-    NewApiToken, NewUser, Store, StoreError, TokenScope, TOKEN_USE_RESOLUTION_SECONDS,
+    AuditFilter, NewApiToken, NewAuditEvent, NewUser, Store, StoreError, TokenScope,
+    TOKEN_USE_RESOLUTION_SECONDS,
 };
 
-async fn user(s: &Store, username: &str) -> i64 {
-    s.insert_user(&NewUser {
+fn new_user(username: &str) -> NewUser {
+    NewUser {
         username: username.to_owned(),
         display_name: username.to_owned(),
         password_hash: "$argon2id$stub".to_owned(),
         role: "commune_officer".to_owned(),
         jurisdiction_kind: "unit".to_owned(),
         jurisdiction_code: "12".to_owned(),
-    })
-    .await
-    .unwrap()
+    }
+}
+
+async fn user(s: &Store, username: &str) -> i64 {
+    s.insert_user(&new_user(username)).await.unwrap()
+}
+
+/// An audit event of an account change by `by`.
+fn event(by: i64, action: &str, entity: &str, entity_id: i64) -> NewAuditEvent {
+    NewAuditEvent {
+        at: now(),
+        user_id: Some(by),
+        action: action.to_owned(),
+        entity: entity.to_owned(),
+        entity_id: entity_id.to_string(),
+        before_json: None,
+        after_json: None,
+        ip: None,
+    }
+}
+
+/// (entity, entity_id) of every audit event, oldest first.
+async fn audited(s: &Store) -> Vec<(String, String)> {
+    let mut events = s
+        .audit_search(&AuditFilter {
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    events.reverse();
+    events
+        .into_iter()
+        .map(|e| (e.event.entity, e.event.entity_id))
+        .collect()
 }
 
 fn now() -> i64 {
@@ -281,5 +314,222 @@ async fn expired_sessions_are_deleted() {
             s.live_session("edge", 1_999).await.unwrap().is_none(),
             "{name}"
         );
+    }
+}
+
+#[tokio::test]
+async fn tx_account_writes_commit_with_their_audit_events_or_not_at_all() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let name = db.name();
+        let admin = user(s, "admin").await;
+        let an = user(s, "an").await;
+        let t = now();
+        let an_token = s
+            .insert_api_token(&token("an-t", an, TokenScope::Write, t + 3_600))
+            .await
+            .unwrap();
+        s.insert_session("an-sess", an, "csrf", t + 3_600)
+            .await
+            .unwrap();
+
+        // Dropped: every write and its event are gone.
+        let mut tx = s.begin().await.unwrap();
+        let binh = tx.insert_user(&new_user("binh")).await.unwrap();
+        tx.insert_audit_event(&event(admin, "create", "user", binh))
+            .await
+            .unwrap();
+        let bt = tx
+            .insert_api_token(&token("binh-t", binh, TokenScope::Read, t + 3_600))
+            .await
+            .unwrap();
+        tx.insert_audit_event(&event(admin, "create", "api_token", bt))
+            .await
+            .unwrap();
+        tx.revoke_api_token(an_token, t).await.unwrap();
+        tx.insert_audit_event(&event(admin, "update", "api_token", an_token))
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.set_user_password("an", "$argon2id$dropped")
+                .await
+                .unwrap(),
+            an,
+            "{name}"
+        );
+        tx.insert_audit_event(&event(admin, "update", "user", an))
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.set_user_disabled("an", true).await.unwrap(),
+            an,
+            "{name}"
+        );
+        tx.insert_audit_event(&event(admin, "update", "user", an))
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(
+            s.user_by_username("binh").await.unwrap().is_none(),
+            "{name}"
+        );
+        let an_now = s.user_by_username("an").await.unwrap().unwrap();
+        assert_eq!(an_now.password_hash, "$argon2id$stub", "{name}");
+        assert!(!an_now.disabled, "{name}");
+        assert!(
+            s.live_session("an-sess", t).await.unwrap().is_some(),
+            "{name}: the session is kept"
+        );
+        assert!(
+            s.api_token_user("an-t", t).await.unwrap().is_some(),
+            "{name}: the token is not revoked"
+        );
+        assert!(
+            s.api_tokens(Some("an")).await.unwrap()[0]
+                .revoked_at
+                .is_none(),
+            "{name}"
+        );
+        assert_eq!(s.api_tokens(None).await.unwrap().len(), 1, "{name}");
+        assert!(audited(s).await.is_empty(), "{name}");
+
+        // Committed: every write with its event.
+        let mut tx = s.begin().await.unwrap();
+        let binh = tx.insert_user(&new_user("binh")).await.unwrap();
+        tx.insert_audit_event(&event(admin, "create", "user", binh))
+            .await
+            .unwrap();
+        let bt = tx
+            .insert_api_token(&token("binh-t", binh, TokenScope::Read, t + 3_600))
+            .await
+            .unwrap();
+        tx.insert_audit_event(&event(admin, "create", "api_token", bt))
+            .await
+            .unwrap();
+        tx.revoke_api_token(an_token, t).await.unwrap();
+        tx.insert_audit_event(&event(admin, "update", "api_token", an_token))
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.set_user_disabled("binh", true).await.unwrap(),
+            binh,
+            "{name}"
+        );
+        tx.insert_audit_event(&event(admin, "update", "user", binh))
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.set_user_password("an", "$argon2id$new").await.unwrap(),
+            an,
+            "{name}"
+        );
+        tx.insert_audit_event(&event(admin, "update", "user", an))
+            .await
+            .unwrap();
+        // Not yet visible to others.
+        assert!(
+            s.user_by_username("binh").await.unwrap().is_none(),
+            "{name}"
+        );
+        tx.commit().await.unwrap();
+
+        let binh_now = s.user_by_username("binh").await.unwrap().unwrap();
+        assert_eq!(binh_now.id, binh, "{name}");
+        assert!(binh_now.disabled, "{name}");
+        let an_now = s.user_by_username("an").await.unwrap().unwrap();
+        assert_eq!(an_now.password_hash, "$argon2id$new", "{name}");
+        assert!(!an_now.disabled, "{name}");
+        assert!(
+            s.live_session("an-sess", t).await.unwrap().is_none(),
+            "{name}: the password change ended the session"
+        );
+        let an_tokens = s.api_tokens(Some("an")).await.unwrap();
+        assert_eq!(an_tokens[0].revoked_at, Some(t), "{name}");
+        let binh_tokens = s.api_tokens(Some("binh")).await.unwrap();
+        assert_eq!(
+            (
+                binh_tokens.len(),
+                binh_tokens[0].id,
+                binh_tokens[0].revoked_at
+            ),
+            (1, bt, None),
+            "{name}"
+        );
+        let ids = |entity: &str, id: i64| (entity.to_owned(), id.to_string());
+        assert_eq!(
+            audited(s).await,
+            vec![
+                ids("user", binh),
+                ids("api_token", bt),
+                ids("api_token", an_token),
+                ids("user", binh),
+                ids("user", an),
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tx_account_writes_fail_as_the_store_ones_do() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let name = db.name();
+        let an = user(s, "an").await;
+        let t = now();
+
+        // Unknown names and ids: nothing written, the transaction goes on.
+        let mut tx = s.begin().await.unwrap();
+        for err in [
+            tx.set_user_password("nobody", "x").await.unwrap_err(),
+            tx.set_user_disabled("nobody", true).await.unwrap_err(),
+            tx.revoke_api_token(9_999, t).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, StoreError::NotFound { .. }),
+                "{name}: {err:?}"
+            );
+        }
+        let id = tx
+            .insert_api_token(&token("t", an, TokenScope::Read, t + 60))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(s.api_tokens(Some("an")).await.unwrap()[0].id, id, "{name}");
+
+        // The Store versions say the same.
+        for err in [
+            s.set_user_password("nobody", "x").await.unwrap_err(),
+            s.set_user_disabled("nobody", true).await.unwrap_err(),
+            s.revoke_api_token(9_999, t).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, StoreError::NotFound { .. }),
+                "{name}: {err:?}"
+            );
+        }
+
+        // A taken username: the same words as Store::insert_user; then drop the Tx.
+        let mut tx = s.begin().await.unwrap();
+        let err = tx.insert_user(&new_user("an")).await.unwrap_err();
+        assert_eq!(err.to_string(), "username an is already taken", "{name}");
+        drop(tx);
+        let err = s.insert_user(&new_user("an")).await.unwrap_err();
+        assert_eq!(err.to_string(), "username an is already taken", "{name}");
+
+        // A token of an unknown account is invalid, a digest already recorded a conflict.
+        let mut tx = s.begin().await.unwrap();
+        let err = tx
+            .insert_api_token(&token("u", an + 1_000, TokenScope::Read, t + 60))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{name}: {err:?}");
+        drop(tx);
+        let mut tx = s.begin().await.unwrap();
+        let err = tx
+            .insert_api_token(&token("t", an, TokenScope::Read, t + 60))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "this token already exists", "{name}");
     }
 }

@@ -337,3 +337,47 @@ async fn audit_events_are_written_in_batches_all_or_none() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bulk_load_audits_and_moves_the_data_version_in_its_transaction() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let event = |n: i64| NewAuditEvent {
+            at: 1_620_000_000 + n,
+            user_id: None,
+            action: "create".into(),
+            entity: "import".into(),
+            entity_id: format!("persons.csv #{n}"),
+            before_json: None,
+            after_json: Some("{\"rows\":2}".into()),
+            ip: Some("cli:tester".into()),
+        };
+        assert_eq!(s.data_version().await.unwrap(), 0, "{}", db.name());
+        let mut dropped = s.bulk().await.unwrap();
+        dropped.audit(&[event(1)]).await.unwrap();
+        dropped.bump_data_version().await.unwrap();
+        drop(dropped);
+        assert_eq!(
+            s.data_version().await.unwrap(),
+            0,
+            "a dropped load moves nothing"
+        );
+        assert!(s
+            .audit_events(Some(("import", "persons.csv #1")), 5)
+            .await
+            .unwrap()
+            .is_empty());
+
+        let mut load = s.bulk().await.unwrap();
+        assert_eq!(load.audit(&[event(2), event(3)]).await.unwrap(), 2);
+        load.bump_data_version().await.unwrap();
+        load.commit().await.unwrap();
+        assert_eq!(s.data_version().await.unwrap(), 1, "{}", db.name());
+        let got = s
+            .audit_events(Some(("import", "persons.csv #2")), 5)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].event, event(2));
+    }
+}

@@ -10,8 +10,12 @@
 //!   changed (multi-row statements, one transaction) before it answers. If that write
 //!   fails, the engine and the stored levels could disagree, so the task rebuilds.
 //! - Its state ([`EngineStatus`]: building, ready, failed with the reason) is watched
-//!   by `/healthz` and the dashboard; a failed build is reported, and `retrace` tries
-//!   again.
+//!   by `/healthz` and the dashboard; a failed build is reported, and [`Engine::rebuild`]
+//!   tries again.
+//! - Data written behind the server's back (`phongdich import` in another process)
+//!   moves the store's data version; the task looks at it every
+//!   [`DATA_VERSION_POLL`] and rebuilds when it moved since its build began. A failed
+//!   build is tried again after [`RETRY_AFTER_FAILURE`].
 
 pub mod state;
 
@@ -22,6 +26,12 @@ use state::{retrace_database, TraceState, TraceStateError};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
+
+/// How often the task looks at the data version.
+pub const DATA_VERSION_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long after a failed build the task tries again.
+pub const RETRY_AFTER_FAILURE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where the engine is.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +165,7 @@ impl Engine {
             params,
             status: status_tx,
             state: None,
+            version: None,
         };
         tokio::spawn(task.run(rx));
         Self {
@@ -166,6 +177,13 @@ impl Engine {
     /// Where the engine is now.
     pub fn status(&self) -> EngineStatus {
         self.status.borrow().clone()
+    }
+
+    /// A receiver of every change of state (to wait for the next build).
+    pub fn watch(&self) -> watch::Receiver<EngineStatus> {
+        let mut rx = self.status.clone();
+        rx.mark_unchanged();
+        rx
     }
 
     /// Waits until the engine is ready or failed (tests, benchmarks); at once when no
@@ -224,14 +242,15 @@ struct Task {
     params: phongdich_trace::Params,
     status: watch::Sender<EngineStatus>,
     state: Option<Box<TraceState>>,
+    /// The data version read when the current engine's build began.
+    version: Option<i64>,
 }
 
-type Build = std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = Result<(TraceState, f64, Vec<u64>), TraceStateError>>
-            + Send,
-    >,
->;
+/// A finished build: the engine, its data version, seconds, persons per level.
+type Built = (TraceState, i64, f64, Vec<u64>);
+
+type Build =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Built, TraceStateError>> + Send>>;
 
 impl Task {
     fn build(&self) -> Build {
@@ -240,6 +259,8 @@ impl Task {
         let now = self.clock.now();
         Box::pin(async move {
             let started = std::time::Instant::now();
+            // Read before the data: a load that lands during the build moves it again.
+            let version = store.data_version().await?;
             let (state, stats) = retrace_database(&store, params, now).await?;
             tracing::info!(
                 cases = stats.cases,
@@ -251,7 +272,12 @@ impl Task {
                 write_s = stats.write.as_secs_f64(),
                 "tracing engine ready"
             );
-            Ok((state, started.elapsed().as_secs_f64(), stats.levels))
+            Ok((
+                state,
+                version,
+                started.elapsed().as_secs_f64(),
+                stats.levels,
+            ))
         })
     }
 
@@ -261,14 +287,18 @@ impl Task {
             since: self.clock.now(),
         });
         let mut queued: VecDeque<Change> = VecDeque::new();
+        let mut poll = tokio::time::interval(DATA_VERSION_POLL);
+        let mut failed_polls: u32 = 0;
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if let Some(build) = building.as_mut() {
                 tokio::select! {
                     done = build => {
                         building = None;
                         match done {
-                            Ok((state, seconds, levels)) => {
+                            Ok((state, version, seconds, levels)) => {
                                 self.state = Some(Box::new(state));
+                                self.version = Some(version);
                                 self.status.send_replace(EngineStatus::Ready { levels, build_seconds: seconds });
                                 while let Some(change) = queued.pop_front() {
                                     if self.apply(change).await.is_err() {
@@ -295,7 +325,24 @@ impl Task {
                 }
                 continue;
             }
-            let Some(command) = rx.recv().await else {
+            let command = tokio::select! {
+                command = rx.recv() => command,
+                _ = poll.tick() => {
+                    if self.state.is_none() {
+                        // The last build failed: try again, a minute apart.
+                        failed_polls += 1;
+                        if failed_polls * DATA_VERSION_POLL >= RETRY_AFTER_FAILURE {
+                            failed_polls = 0;
+                            building = Some(self.restart_build());
+                        }
+                    } else if self.moved().await {
+                        tracing::info!("data arrived from another process; rebuilding the tracing engine");
+                        building = Some(self.restart_build());
+                    }
+                    continue;
+                }
+            };
+            let Some(command) = command else {
                 return;
             };
             match command {
@@ -321,6 +368,19 @@ impl Task {
                 Command::Rebuild => {
                     building = Some(self.restart_build());
                 }
+            }
+        }
+    }
+
+    /// Whether the data version moved since the engine's build began (a failed read
+    /// is logged and counts as no move).
+    async fn moved(&self) -> bool {
+        match (self.store.data_version().await, self.version) {
+            (Ok(now), Some(seen)) => now != seen,
+            (Ok(_), None) => false,
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "reading the data version failed");
+                false
             }
         }
     }

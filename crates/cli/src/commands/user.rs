@@ -8,7 +8,7 @@
 use crate::settings::Settings;
 use anyhow::{bail, Context};
 use phongdich_app::accounts::NewAccount;
-use phongdich_app::{Actor, App, AppError, Channel, Engine, SystemClock};
+use phongdich_app::{App, AppError, Engine, SystemClock};
 use phongdich_domain::{Jurisdiction, Role};
 use phongdich_store::{Store, TokenScope};
 use std::io::BufRead;
@@ -106,16 +106,6 @@ pub enum TokenAction {
 /// Least password length accepted.
 const MIN_PASSWORD_CHARS: usize = phongdich_app::accounts::MIN_PASSWORD_CHARS;
 
-/// The operator at the server's console: the system, audited as `cli:USER`.
-fn operator(settings: &Settings) -> Actor {
-    let who = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
-    Actor::system(
-        settings.province.clone(),
-        Channel::Cli,
-        format!("cli:{who}"),
-    )
-}
-
 /// A use case's refusal in words for the terminal.
 fn refused(e: AppError) -> anyhow::Error {
     match e {
@@ -178,7 +168,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
             std::sync::Arc::new(SystemClock),
             Engine::none(),
         );
-        let me = operator(&settings);
+        let me = super::cli_actor(&store, &settings, None).await?;
         match args.action {
             UserAction::Add {
                 username,

@@ -150,6 +150,21 @@ pub fn engine_notice(lang: Lang, status: &phongdich_app::EngineStatus) -> Markup
     }
 }
 
+/// Another person as the user may see them: a link inside the jurisdiction, "a person
+/// in commune X" outside it.
+pub fn someone(lang: Lang, s: &phongdich_app::persons::Someone) -> Markup {
+    html! {
+        @match s {
+            phongdich_app::persons::Someone::Known { id, name, unit } => {
+                a href={ "/persons/" (id) } { (name) }
+                @if let Some(u) = unit { " " span.muted { "(" (u) ")" } }
+            }
+            phongdich_app::persons::Someone::Outside { commune: Some(c) } => span.muted.outside { (lang.t("một người ở ", "a person in ")) (c) },
+            phongdich_app::persons::Someone::Outside { commune: None } => span.muted.outside { (lang.t("một người ngoài địa bàn", "a person outside the jurisdiction")) },
+        }
+    }
+}
+
 /// `next` if it is a path on this site: it starts with one `/`, its second character
 /// is neither `/` nor `\\` (a browser reads `//host` and `/\\host` as another site), and
 /// it holds no control character (browsers drop tabs and newlines, so `/\t/evil` would

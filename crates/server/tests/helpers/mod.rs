@@ -135,6 +135,30 @@ impl TestApp {
             .unwrap();
     }
 
+    /// A live API token of account `username` with `scope`; returns the token.
+    pub async fn api_token(&self, username: &str, scope: phongdich_store::TokenScope) -> String {
+        let user = self
+            .db
+            .store
+            .user_by_username(username)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = phongdich_app::accounts::new_token();
+        self.db
+            .store
+            .insert_api_token(&phongdich_store::NewApiToken {
+                token_hash: phongdich_app::accounts::token_hash(&token),
+                user_id: user.id,
+                name: "test".to_owned(),
+                scope,
+                expires_at: i64::MAX,
+            })
+            .await
+            .unwrap();
+        token
+    }
+
     /// `POST /signin` after `GET /signin`, as a browser does; returns the response.
     pub async fn post_signin(&self, username: &str, password: &str) -> reqwest::Response {
         let form = self.get("/signin", None).await;

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{WebError, WebPath, WebQuery};
 use crate::web::i18n::Lang;
-use crate::web::layout::shell_signed_in;
+use crate::web::layout::{shell_signed_in, someone};
 use crate::web::session::{may_write, CurrentUser};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -67,21 +67,6 @@ pub fn routes() -> Vec<Route> {
 struct ListQuery {
     unit: Option<String>,
     after: Option<String>,
-}
-
-/// Another person as the user may see them (a link inside, "a person in commune X"
-/// outside).
-fn someone(lang: Lang, s: &Someone) -> Markup {
-    html! {
-        @match s {
-            Someone::Known { id, name, unit } => {
-                a href={ "/persons/" (id) } { (name) }
-                @if let Some(u) = unit { " " span.muted { (u) } }
-            }
-            Someone::Outside { commune: Some(c) } => span.muted.outside { (lang.t("một người ở ", "a person in ")) (c) },
-            Someone::Outside { commune: None } => span.muted.outside { (lang.t("(ngoài địa bàn)", "(outside the jurisdiction)")) },
-        }
-    }
 }
 
 fn cell(lang: Lang, s: Option<&Someone>) -> Markup {

@@ -4,7 +4,7 @@ use crate::state::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{WebError, WebPath, WebQuery};
 use crate::web::i18n::Lang;
-use crate::web::layout::shell_signed_in;
+use crate::web::layout::{shell_signed_in, someone};
 use crate::web::session::{may_write, CurrentUser};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use phongdich_app::cases::CaseInput;
 use phongdich_app::lab_tests::TestInput;
-use phongdich_app::persons::{Event, PersonFile, Someone, Via};
+use phongdich_app::persons::{Event, PersonFile, Via};
 use phongdich_app::{idempotency_key, AppError};
 use phongdich_domain::{TestKind, TestResult};
 use phongdich_store::ExposureKind;
@@ -66,21 +66,6 @@ pub(super) async fn search(
         &user,
         content,
     ))
-}
-
-/// Another person as the user may see them: a link inside the jurisdiction, "a person
-/// in commune X" outside it.
-pub(crate) fn someone(lang: Lang, s: &Someone) -> Markup {
-    html! {
-        @match s {
-            Someone::Known { id, name, unit } => {
-                a href={ "/persons/" (id) } { (name) }
-                @if let Some(u) = unit { " " span.muted { "(" (u) ")" } }
-            }
-            Someone::Outside { commune: Some(c) } => span.muted.outside { (lang.t("một người ở ", "a person in ")) (c) },
-            Someone::Outside { commune: None } => span.muted.outside { (lang.t("một người ngoài địa bàn", "a person outside the jurisdiction")) },
-        }
-    }
 }
 
 fn exposure_label(lang: Lang, kind: ExposureKind) -> &'static str {
