@@ -78,6 +78,13 @@ impl App {
         }
     }
 
+    /// The command line's application: the system clock and no engine (levels follow
+    /// at the next `phongdich trace` or when a running server sees the data version
+    /// move).
+    pub fn offline(store: Store, province: UnitCode) -> Self {
+        Self::new(store, province, Arc::new(SystemClock), Engine::none())
+    }
+
     /// A server's application: starts the tracing engine's task (needs a Tokio runtime).
     pub fn serving(store: Store, province: UnitCode) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);

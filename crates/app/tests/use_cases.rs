@@ -246,3 +246,41 @@ async fn a_running_engine_rebuilds_after_an_import_from_another_process() {
         .expect("F1 after the rebuild");
     assert_eq!(level.level, 1);
 }
+
+#[tokio::test]
+async fn accounts_are_refused_for_units_outside_the_province_served() {
+    let db = phongdich_store::testing::fresh_sqlite().await.unwrap();
+    let app = app(&db.store, Engine::none());
+    let system = Actor::system(province(), Channel::Cli, "cli:tester".into());
+    let account = |unit: &str| phongdich_app::accounts::NewAccount {
+        username: format!("u{unit}"),
+        display_name: "Cán bộ".into(),
+        password: "mật khẩu đủ dài".into(),
+        role: Role::CommuneOfficer,
+        jurisdiction: Jurisdiction::Unit(UnitCode::parse(unit).unwrap()),
+    };
+    for unit in ["11", "99999", "03158"] {
+        let err = app.add_account(&system, &account(unit)).await.unwrap_err();
+        assert!(
+            matches!(err, AppError::Invalid { field: "unit", .. }),
+            "{unit}: {err:?}"
+        );
+    }
+    let commune = commune(&db.store).await;
+    assert!(app
+        .add_account(&system, &account(commune.as_str()))
+        .await
+        .is_ok());
+    assert!(app.add_account(&system, &account("12")).await.is_ok());
+    let officer = officer(&commune, Role::CommuneOfficer);
+    let refused = app
+        .add_account(&officer, &account("105"))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AppError::Forbidden));
+    let created = db.store.audit_events(None, 10).await.unwrap();
+    assert_eq!(
+        created.iter().filter(|e| e.event.entity == "user").count(),
+        2
+    );
+}

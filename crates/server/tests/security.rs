@@ -251,3 +251,212 @@ async fn a_province_account_of_another_code_sees_nothing() {
         .unwrap();
     assert!(api.contains("\"total\":0"), "{api}");
 }
+
+/// `GET`/`POST` JSON with a token; returns status and body.
+async fn json_call(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("application/json"), "{path}: {ct}");
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn bad_input_is_a_4xx_with_the_field_and_nothing_is_stored() {
+    for app in TestApp::all().await {
+        let name = app.db.name();
+        let unit = commune(&app).await;
+        let s = &app.db.store;
+        let id = s
+            .insert_person(&person("P1", "Lò Văn Minh", &unit))
+            .await
+            .unwrap();
+        app.add_user("xa", PASSWORD, "commune_officer", unit.as_str())
+            .await;
+        let token = app
+            .api_token("xa", phongdich_store::TokenScope::Write)
+            .await;
+        let get = reqwest::Method::GET;
+        let post = reqwest::Method::POST;
+        for (path, field) in [
+            (
+                "/api/v1/persons?q=minh&cursor=9223372036854775808",
+                "cursor",
+            ),
+            ("/api/v1/persons?q=minh&cursor=-1", "cursor"),
+            ("/api/v1/persons?q=%00", "q"),
+            ("/api/v1/persons?q=%20%20", "q"),
+            ("/api/v1/persons", "q"),
+        ] {
+            let (status, body) = json_call(&app, &token, get.clone(), path, None).await;
+            assert_eq!(
+                (status, body["field"].as_str()),
+                (400, Some(field)),
+                "{name} {path}: {body}"
+            );
+        }
+        let tests = format!("/api/v1/persons/{id}/tests");
+        for sampled_at in [
+            "9223372036854775807",
+            "+99999-01-01T00:00:00Z",
+            "1970-01-01T00:00",
+            "-5",
+        ] {
+            let body =
+                serde_json::json!({"kind": "pcr", "result": "negative", "sampled_at": sampled_at});
+            let (status, err) = json_call(&app, &token, post.clone(), &tests, Some(body)).await;
+            assert_eq!(
+                (status, err["field"].as_str()),
+                (400, Some("sampled_at")),
+                "{sampled_at}: {err}"
+            );
+        }
+        let case = format!("/api/v1/persons/{id}/case");
+        for (input, field) in [
+            (
+                serde_json::json!({"sample_date": "0000-01-01"}),
+                "sample_date",
+            ),
+            (
+                serde_json::json!({"sample_date": "2021-05-12", "onset": "2021-05-14"}),
+                "onset",
+            ),
+            (
+                serde_json::json!({"sample_date": "2021-05-12", "onset": "2021-05-10", "isolated_at": "2021-05-09T08:00"}),
+                "isolated_at",
+            ),
+        ] {
+            let (status, err) = json_call(&app, &token, post.clone(), &case, Some(input)).await;
+            assert_eq!(
+                (status, err["field"].as_str()),
+                (400, Some(field)),
+                "{name}: {err}"
+            );
+            assert!(
+                err["message_vi"].as_str().unwrap().len() > 10,
+                "a Vietnamese reason"
+            );
+        }
+        // Framework rejections in the documented shape.
+        let res = app
+            .client
+            .post(format!("{}{case}", app.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["code"],
+            "bad_request"
+        );
+        let res = app
+            .client
+            .post(format!("{}{case}", app.base))
+            .header("authorization", format!("Bearer {token}"))
+            .body("sample_date=2021-05-12")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 415);
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["code"],
+            "unsupported_media_type"
+        );
+        let (status, body) =
+            json_call(&app, &token, get.clone(), "/api/v1/persons/abc", None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")));
+        assert!(s.tests_of_person(id).await.unwrap().is_empty(), "{name}");
+        assert!(s.case_of_person(id).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_control_character_in_next_opens_no_session() {
+    let app = TestApp::start(phongdich_store::testing::fresh_sqlite().await.unwrap()).await;
+    app.add_user("lan", PASSWORD, "commune_officer", "03460")
+        .await;
+    let form = app.get("/signin", None).await;
+    let cookie = helpers::set_cookie(&form, "pd_signin").unwrap();
+    let csrf = hidden_field(&form.text().await.unwrap(), "csrf").unwrap();
+    let res = app
+        .client
+        .post(format!("{}/signin", app.base))
+        .header("cookie", cookie)
+        .form(&[
+            ("username", "lan"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", "/\n"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(
+        helpers::set_cookie(&res, "pd_session").is_none(),
+        "no session"
+    );
+}
+
+#[tokio::test]
+async fn list_reads_are_audited_and_carry_no_id_numbers_or_phones() {
+    for app in TestApp::all().await {
+        let unit = commune(&app).await;
+        let s = &app.db.store;
+        let mut p = person("P1", "Lò Văn Minh", &unit);
+        p.phone = Some(phongdich_domain::Phone::parse("0912345678").unwrap());
+        p.identity = Some(phongdich_domain::IdentityDocument::parse("001203004567").unwrap());
+        let id = s.insert_person(&p).await.unwrap();
+        app.add_user("xa", PASSWORD, "commune_officer", unit.as_str())
+            .await;
+        let token = app.api_token("xa", phongdich_store::TokenScope::Read).await;
+        let (status, body) = json_call(
+            &app,
+            &token,
+            reqwest::Method::GET,
+            "/api/v1/persons?q=0912345678",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let text = body.to_string();
+        assert_eq!(body["items"][0]["id"], id);
+        assert!(
+            !text.contains("0912345678") && !text.contains("001203004567"),
+            "{text}"
+        );
+        let events = s
+            .audit_events(Some(("person_list", "search")), 5)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{}", app.db.name());
+        let after: serde_json::Value =
+            serde_json::from_str(events[0].event.after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(after["ids"], serde_json::json!([id]));
+        assert_eq!(after["q"], "0912345678");
+        let (status, _) =
+            json_call(&app, &token, reqwest::Method::GET, "/api/v1/contacts", None).await;
+        assert_eq!(status, 200);
+        let lists = s
+            .audit_events(Some(("contact_list", unit.as_str())), 5)
+            .await
+            .unwrap();
+        assert_eq!(lists.len(), 1, "the contact list read is audited");
+    }
+}

@@ -152,26 +152,39 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for l in levels {
-            sqlx::query(&format!(
-                "insert into trace_level ({TRACE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        // Multi-row statements: a case that reaches thousands of persons is a handful of
+        // round trips, not thousands (9 values a row, 200 rows: 1,800 parameters, under
+        // every backend's limit).
+        for chunk in levels.chunks(200) {
+            let rows = (0..chunk.len())
+                .map(|r| {
+                    let p: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "insert into trace_level ({TRACE_COLUMNS}) values {rows} \
                  on conflict (person_id) do update set level = excluded.level, \
                  exposed_at = excluded.exposed_at, via_person_id = excluded.via_person_id, \
                  via_kind = excluded.via_kind, via_place_id = excluded.via_place_id, \
                  via_start = excluded.via_start, via_end = excluded.via_end, \
                  computed_at = excluded.computed_at, updated_at = excluded.computed_at"
-            ))
-            .bind(l.person_id)
-            .bind(i64::from(l.level))
-            .bind(l.exposed_at.0)
-            .bind(l.via.map(|v| v.person_id))
-            .bind(l.via.map(|v| v.kind.as_str()))
-            .bind(l.via.and_then(|v| v.place_id))
-            .bind(l.via.map(|v| v.interval.start().0))
-            .bind(l.via.map(|v| v.interval.end().0))
-            .bind(l.computed_at.0)
-            .execute(&mut *tx)
-            .await?;
+            );
+            let mut query = sqlx::query(&sql);
+            for l in chunk {
+                query = query
+                    .bind(l.person_id)
+                    .bind(i64::from(l.level))
+                    .bind(l.exposed_at.0)
+                    .bind(l.via.map(|v| v.person_id))
+                    .bind(l.via.map(|v| v.kind.as_str()))
+                    .bind(l.via.and_then(|v| v.place_id))
+                    .bind(l.via.map(|v| v.interval.start().0))
+                    .bind(l.via.map(|v| v.interval.end().0))
+                    .bind(l.computed_at.0);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -412,6 +412,45 @@ async fn trace_levels_round_trip() {
 }
 
 #[tokio::test]
+async fn many_levels_are_upserted_in_multi_row_statements() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let persons: Vec<NewPerson> = (0..450)
+            .map(|i| NewPerson {
+                id: Some(i + 1),
+                ..person(&format!("P{i}"), "Lò Văn Minh", None)
+            })
+            .collect();
+        let mut bulk = s.bulk().await.unwrap();
+        bulk.persons(&persons).await.unwrap();
+        bulk.commit().await.unwrap();
+        let level = |id: i64, l: u8| TraceLevel {
+            person_id: id,
+            level: l,
+            exposed_at: Timestamp(100 + id),
+            via: (l > 0).then(|| Exposure {
+                person_id: 1,
+                kind: ExposureKind::Contact,
+                place_id: None,
+                interval: interval(100, 200 + id),
+            }),
+            computed_at: Timestamp(999),
+        };
+        let first: Vec<TraceLevel> = (1..=450).map(|id| level(id, 2)).collect();
+        s.upsert_trace_levels(&first, &[]).await.unwrap();
+        assert_eq!(s.trace_levels().await.unwrap(), first, "{}", db.name());
+        // Half of them move to F1, the first ten are gone.
+        let second: Vec<TraceLevel> = (11..=230).map(|id| level(id, 1)).collect();
+        let gone: Vec<i64> = (1..=10).collect();
+        s.upsert_trace_levels(&second, &gone).await.unwrap();
+        let stored = s.trace_levels().await.unwrap();
+        assert_eq!(stored.len(), 440, "{}", db.name());
+        assert_eq!(stored.iter().filter(|l| l.level == 1).count(), 220);
+        assert!(stored.iter().all(|l| l.person_id > 10));
+    }
+}
+
+#[tokio::test]
 async fn postgres_runs_when_configured() {
     let dbs = all_backends().await.unwrap();
     let expected = if std::env::var("PHONGDICH_TEST_PG").is_ok_and(|v| !v.is_empty()) {

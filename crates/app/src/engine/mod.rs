@@ -27,6 +27,34 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
+impl crate::App {
+    /// Re-traces the whole database with `params` and replaces every stored level
+    /// (`phongdich trace` without files); administrators and the command line only.
+    pub async fn retrace(
+        &self,
+        actor: &crate::Actor,
+        params: phongdich_trace::Params,
+    ) -> crate::AppResult<state::RetraceStats> {
+        if actor.role != phongdich_domain::Role::ProvinceAdmin || !self.scope(actor).await?.whole()
+        {
+            return Err(crate::AppError::Forbidden);
+        }
+        let (_, stats) = retrace_database(self.store(), params, self.now())
+            .await
+            .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        self.store()
+            .insert_audit_event(&self.event(
+                actor,
+                "update",
+                "trace_level",
+                "all",
+                Some(serde_json::json!({ "levels": stats.levels })),
+            ))
+            .await?;
+        Ok(stats)
+    }
+}
+
 /// How often the task looks at the data version.
 pub const DATA_VERSION_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 

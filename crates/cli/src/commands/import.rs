@@ -7,7 +7,7 @@
 use crate::settings::Settings;
 use anyhow::Context;
 use phongdich_app::imports::{ImportError, ImportKind};
-use phongdich_app::{App, Engine, SystemClock};
+use phongdich_app::App;
 use phongdich_store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,12 +68,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             })?;
         store.migrate().await.context("migrating the database")?;
         let actor = super::cli_actor(&store, &settings, args.as_user.as_deref()).await?;
-        let app = App::new(
-            store.clone(),
-            settings.province.clone(),
-            std::sync::Arc::new(SystemClock),
-            Engine::none(),
-        );
+        let app = App::offline(store.clone(), settings.province.clone());
         let kind = ImportKind::from(args.kind);
         // Drawn only when stderr is a terminal; a big file takes a while to check.
         let spinner = indicatif::ProgressBar::new_spinner();

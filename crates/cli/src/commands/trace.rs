@@ -152,14 +152,11 @@ fn run_database(args: &TraceArgs) -> anyhow::Result<ExitCode> {
         let spinner = indicatif::ProgressBar::new_spinner();
         spinner.set_message("truy vết toàn tỉnh (tracing the database)");
         spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-        let result = phongdich_app::engine::state::retrace_database(
-            &store,
-            args.params(),
-            phongdich_domain::Timestamp(chrono::Utc::now().timestamp()),
-        )
-        .await;
+        let actor = super::cli_actor(&store, &settings, None).await?;
+        let app = phongdich_app::App::offline(store.clone(), settings.province.clone());
+        let result = app.retrace(&actor, args.params()).await;
         spinner.finish_and_clear();
-        let (_, stats) = result.with_context(|| format!("tracing {url}"))?;
+        let stats = result.with_context(|| format!("tracing {url}"))?;
         store.close().await;
         eprintln!(
             "{} cases, {} contacts, {} presences read in {:.1} s; traced in {:.2} s; \

@@ -8,7 +8,7 @@
 use crate::settings::Settings;
 use anyhow::{bail, Context};
 use phongdich_app::accounts::NewAccount;
-use phongdich_app::{App, AppError, Engine, SystemClock};
+use phongdich_app::{App, AppError};
 use phongdich_domain::{Jurisdiction, Role};
 use phongdich_store::{Store, TokenScope};
 use std::io::BufRead;
@@ -162,12 +162,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
             .migrate()
             .await
             .with_context(|| format!("migrating {url}"))?;
-        let app = App::new(
-            store.clone(),
-            settings.province.clone(),
-            std::sync::Arc::new(SystemClock),
-            Engine::none(),
-        );
+        let app = App::offline(store.clone(), settings.province.clone());
         let me = super::cli_actor(&store, &settings, None).await?;
         match args.action {
             UserAction::Add {
