@@ -9,7 +9,8 @@ use crate::engine::{Change, Traced};
 use crate::error::{AppError, AppResult};
 use crate::{input, App};
 use phongdich_domain::{Case, CaseDatesError, Timestamp};
-use phongdich_store::{NewCase, StoreError};
+use phongdich_domain::{CaseClassification, UnitCode};
+use phongdich_store::{CaseQuery, CaseRow, NewCase, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// What registering a case needs: the positive sample's date (local), the onset date
@@ -76,7 +77,122 @@ fn dates_error(e: CaseDatesError) -> AppError {
     }
 }
 
+/// Rows per page of the case list.
+pub const CASE_PAGE: u64 = 100;
+
+/// The case list's filters, as typed on the page or in the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CaseFilter {
+    /// A district, commune or village inside the jurisdiction.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// First local date of the positive sample, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Last local date.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// `confirmed`, `probable` or `suspect`.
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// The cursor of the next page.
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+/// A case as the list shows it.
+#[derive(Debug, Clone)]
+pub struct CaseListItem {
+    /// The stored row.
+    pub row: CaseRow,
+    /// The name of the unit where the person lives.
+    pub unit_name: Option<String>,
+}
+
+/// One page of the case list.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    /// The unit the list is narrowed to (`None`: the whole deployment).
+    pub unit: Option<UnitCode>,
+    /// Newest recorded first.
+    pub items: Vec<CaseListItem>,
+    /// The `before` of the next page.
+    pub next: Option<i64>,
+}
+
 impl App {
+    /// The cases of the actor's jurisdiction, newest first, filtered by unit, sample
+    /// date and classification; audited as a list read with the case ids shown.
+    pub async fn list_cases(&self, actor: &Actor, filter: &CaseFilter) -> AppResult<CasePage> {
+        let scope = self.scope(actor).await?;
+        let now = self.now();
+        let unit = scope
+            .chosen(self.store(), filter.unit.as_deref())
+            .await?
+            .or_else(|| scope.filter());
+        let classification = match input::optional(filter.classification.as_deref()) {
+            Some(c) => Some(CaseClassification::parse(c).ok_or_else(|| {
+                AppError::invalid(
+                    "classification",
+                    "Phân loại phải là confirmed, probable hoặc suspect.",
+                    "classification: confirmed, probable or suspect.",
+                )
+            })?),
+            None => None,
+        };
+        let before_id = match input::optional(filter.before.as_deref()) {
+            Some(b) => Some(b.parse::<i64>().map_err(|_| {
+                AppError::invalid(
+                    "before",
+                    "Con trỏ trang không hợp lệ.",
+                    "Not a cursor this list gave.",
+                )
+            })?),
+            None => None,
+        };
+        let rows = self
+            .store()
+            .case_list(&CaseQuery {
+                unit: unit.clone(),
+                from: input::optional_date("from", filter.from.as_deref(), now)?,
+                to: input::optional_date("to", filter.to.as_deref(), now)?,
+                classification,
+                before_id,
+                limit: CASE_PAGE,
+            })
+            .await?;
+        let names = self
+            .unit_names(
+                rows.iter()
+                    .filter_map(|r| r.unit_code.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        self.store()
+            .insert_audit_event(&self.event(
+                actor,
+                "view",
+                "case_list",
+                unit.as_ref().map(UnitCode::as_str).unwrap_or_default(),
+                Some(serde_json::json!({ "cases": rows.iter().map(|r| r.case.id).collect::<Vec<_>>() })),
+            ))
+            .await?;
+        let next = (rows.len() as u64 == CASE_PAGE)
+            .then(|| rows.last().map(|r| r.case.id))
+            .flatten();
+        Ok(CasePage {
+            unit,
+            next,
+            items: rows
+                .into_iter()
+                .map(|row| CaseListItem {
+                    unit_name: row.unit_code.as_ref().and_then(|u| names.get(u).cloned()),
+                    row,
+                })
+                .collect(),
+        })
+    }
+
     /// Registers a confirmed case for person `person_id` and updates the levels it
     /// changes. `key`: an idempotency key (a form's hidden field, the API's
     /// `Idempotency-Key`): the same key again answers the first registration.

@@ -134,6 +134,8 @@ pub type CommuneCounts = (Option<(UnitCode, String)>, [u64; LEVELS]);
 /// The trace view of a case.
 #[derive(Debug, Clone)]
 pub struct CaseTrace {
+    /// The case.
+    pub case: phongdich_store::CaseRecord,
     /// The case (or the person traced from).
     pub person: phongdich_store::Person,
     /// The tree: the person first, then everyone reached through them, each with the
@@ -255,11 +257,14 @@ impl App {
         }))
     }
 
-    /// The trace view of the case of person `id`: everyone reached through them, as a
+    /// The trace view of case `case_id`: everyone reached through its person, as a
     /// tree, with counts by level and commune. Persons outside the jurisdiction are
     /// counted but not named. Audited as a list read with the persons shown.
-    pub async fn case_trace(&self, actor: &Actor, id: i64) -> AppResult<CaseTrace> {
-        let (person, scope) = self.person_in_scope(actor, id, crate::Action::Read).await?;
+    pub async fn case_trace(&self, actor: &Actor, case_id: i64) -> AppResult<CaseTrace> {
+        let case = self.store().case(case_id).await?;
+        let (person, scope) = self
+            .person_in_scope(actor, case.person_id, crate::Action::Read)
+            .await?;
         let nodes = self.store().trace_tree(person.id, 4).await?;
         let visible: Vec<bool> = nodes
             .iter()
@@ -301,11 +306,12 @@ impl App {
                 actor,
                 "view",
                 "case_trace",
-                person.id,
+                case.id,
                 Some(serde_json::json!({ "persons": shown })),
             ))
             .await?;
         Ok(CaseTrace {
+            case,
             person,
             nodes,
             visible,

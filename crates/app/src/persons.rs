@@ -161,8 +161,8 @@ pub struct PersonFile {
     pub chain: Vec<ChainStep>,
     /// Their timeline, oldest first.
     pub events: Vec<(Timestamp, Event)>,
-    /// Whether they are a case.
-    pub is_case: bool,
+    /// Their case, if they are one.
+    pub case_id: Option<i64>,
     /// Where the engine is (levels may be stale while it builds).
     pub engine: EngineStatus,
 }
@@ -524,7 +524,7 @@ impl App {
             level,
             chain,
             events,
-            is_case: case.is_some(),
+            case_id: case.as_ref().map(|c| c.id),
             engine: self.engine().status(),
         })
     }

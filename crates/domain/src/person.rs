@@ -278,9 +278,26 @@ impl BirthDate {
     }
 }
 
+impl std::fmt::Display for BirthDate {
+    /// As officials write it: `22/07/2018`, or the year alone.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Date(d) => write!(f, "{}", d.format("%d/%m/%Y")),
+            Self::Year(y) => write!(f, "{y:04}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn birth_dates_show_as_officials_write_them() {
+        let d = BirthDate::Date(NaiveDate::from_ymd_opt(2018, 7, 22).unwrap());
+        assert_eq!(d.to_string(), "22/07/2018");
+        assert_eq!(BirthDate::Year(1990).to_string(), "1990");
+    }
     use rstest::rstest;
 
     #[rstest]

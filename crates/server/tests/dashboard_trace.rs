@@ -121,9 +121,11 @@ async fn the_dashboard_drills_down_and_a_case_shows_its_tree() {
         assert_eq!(card(&page, 2), "1", "{page}");
         assert!(page.contains(&format!("data-unit=\"{b}\"")));
 
-        // The trace view: the commune sees its F1 by name, the F2 counted but unnamed.
+        // The trace view (by case id): the commune sees its F1 by name, the F2 counted
+        // but unnamed.
+        let case = s.case_of_person(f0).await.unwrap().unwrap().id;
         let page = app
-            .get(&format!("/cases/{f0}/trace"), Some(&xa))
+            .get(&format!("/cases/{case}/trace"), Some(&xa))
             .await
             .text()
             .await
@@ -136,7 +138,7 @@ async fn the_dashboard_drills_down_and_a_case_shows_its_tree() {
         assert_eq!((card(&page, 1), card(&page, 2)), ("1".into(), "1".into()));
         assert!(page.contains(b.as_str()), "per commune, with the F2's");
         let page = app
-            .get(&format!("/cases/{f0}/trace"), Some(&tinh))
+            .get(&format!("/cases/{case}/trace"), Some(&tinh))
             .await
             .text()
             .await
@@ -145,7 +147,7 @@ async fn the_dashboard_drills_down_and_a_case_shows_its_tree() {
         // The case's page links to its trace; another commune cannot see it.
         let xa_b = app.signed_in("xa_b", PW).await;
         assert_eq!(
-            app.get(&format!("/cases/{f0}/trace"), Some(&xa_b))
+            app.get(&format!("/cases/{case}/trace"), Some(&xa_b))
                 .await
                 .status(),
             404
@@ -156,6 +158,6 @@ async fn the_dashboard_drills_down_and_a_case_shows_its_tree() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains(&format!("href=\"/cases/{f0}/trace\"")));
+        assert!(page.contains(&format!("href=\"/cases/{case}/trace\"")));
     }
 }

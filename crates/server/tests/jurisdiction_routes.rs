@@ -39,6 +39,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET", "/api/v1/contacts"),
     ("POST", "/api/v1/contacts"),
     ("GET", "/cases/{id}/trace"),
+    ("GET", "/cases"),
     ("GET", "/api/v1/persons/{id}/level"),
     ("POST", "/api/v1/persons/{id}/case"),
     ("POST", "/api/v1/persons/{id}/tests"),
@@ -66,6 +67,8 @@ struct Side {
     unit: UnitCode,
     unit_name: String,
     case_id: i64,
+    /// The id of its case record.
+    case: i64,
     contact_id: i64,
     /// Name of the case (shown on its pages).
     name: &'static str,
@@ -80,7 +83,7 @@ async fn side(store: &Store, unit: &UnitCode, tag: &str, name: &'static str) -> 
         .insert_person(&person(&format!("{tag}2"), "Lò Văn Tiếp", unit))
         .await
         .unwrap();
-    store
+    let case = store
         .insert_case(&NewCase {
             person_id: case_id,
             case: Case {
@@ -107,6 +110,7 @@ async fn side(store: &Store, unit: &UnitCode, tag: &str, name: &'static str) -> 
         unit: unit.clone(),
         unit_name: store.unit(unit).await.unwrap().name,
         case_id,
+        case,
         contact_id,
         name,
     }
@@ -169,7 +173,7 @@ async fn every_route_keeps_every_role_inside_its_jurisdiction() {
                 for path in [
                     format!("/persons/{id}"),
                     format!("/persons/{id}/contacts"),
-                    format!("/cases/{id}/trace"),
+                    format!("/cases/{}/trace", side.case),
                     format!("/api/v1/persons/{id}"),
                 ] {
                     let res = app.get(&path, Some(&cookie)).await;
@@ -301,6 +305,7 @@ async fn every_route_keeps_every_role_inside_its_jurisdiction() {
                 // Lists narrowed to the side's commune: only when inside.
                 for path in [
                     format!("/contacts?unit={}", side.unit),
+                    format!("/cases?unit={}", side.unit),
                     format!("/dashboard?unit={}", side.unit),
                     format!("/api/v1/contacts?unit={}", side.unit),
                 ] {

@@ -120,6 +120,36 @@ pub struct TestRecord {
     pub test: NewTest,
 }
 
+/// Which cases to list: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseQuery {
+    /// Only cases living in this unit or under it (`None`: everyone).
+    pub unit: Option<UnitCode>,
+    /// Positive sample on or after this local date.
+    pub from: Option<NaiveDate>,
+    /// Positive sample on or before this local date.
+    pub to: Option<NaiveDate>,
+    /// Only this classification.
+    pub classification: Option<CaseClassification>,
+    /// Only cases with an id below this (the cursor of the next page).
+    pub before_id: Option<i64>,
+    /// At most this many (1 to 500).
+    pub limit: u64,
+}
+
+/// A row of the case list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// The case.
+    pub case: CaseRecord,
+    /// The person's full name.
+    pub full_name: String,
+    /// Where they live.
+    pub unit_code: Option<UnitCode>,
+    /// When the case was recorded.
+    pub recorded_at: Timestamp,
+}
+
 /// Cases among the residents of one commune.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommuneCount {
@@ -251,6 +281,45 @@ impl Store {
                         .map_err(|_| corrupt("admin_unit.code", &code))?,
                     name: row.try_get("name")?,
                     cases: u64::try_from(cases).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// The case list, newest recorded first (by id), narrowed by `query`.
+    pub async fn case_list(&self, query: &CaseQuery) -> Result<Vec<CaseRow>> {
+        let unit_filter = match &query.unit {
+            Some(unit) => format!("and p.unit_code in ({})", self.units_in(unit).await?),
+            None => String::new(),
+        };
+        let limit = i64::try_from(query.limit.clamp(1, 500)).unwrap_or(500);
+        let rows = sqlx::query(&format!(
+            "select c.id, c.person_id, c.onset, c.sample_date, c.infectious_from, c.isolated_at, \
+             c.classification, c.outcome, c.created_at as recorded_at, p.full_name, p.unit_code \
+             from infection_case c join person p on p.id = c.person_id \
+             where (cast($1 as text) is null or c.sample_date >= $1) \
+             and (cast($2 as text) is null or c.sample_date <= $2) \
+             and (cast($3 as text) is null or c.classification = $3) \
+             and (cast($4 as bigint) is null or c.id < $4) {unit_filter} \
+             order by c.id desc limit $5"
+        ))
+        .bind(date_text(query.from))
+        .bind(date_text(query.to))
+        .bind(query.classification.map(|c| c.as_str()))
+        .bind(query.before_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let unit: Option<String> = row.try_get("unit_code")?;
+                Ok(CaseRow {
+                    case: case_from_row(row)?,
+                    full_name: row.try_get("full_name")?,
+                    unit_code: unit
+                        .map(|u| UnitCode::parse(&u).map_err(|_| corrupt("person.unit_code", &u)))
+                        .transpose()?,
+                    recorded_at: Timestamp(row.try_get("recorded_at")?),
                 })
             })
             .collect()

@@ -81,7 +81,7 @@ pub mod users;
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use backend::{redact_url, BackendKind};
 pub use bulk::{BulkLoader, IdTable};
-pub use cases::{CaseRecord, CommuneCount, NewCase, NewTest, TestRecord};
+pub use cases::{CaseQuery, CaseRecord, CaseRow, CommuneCount, NewCase, NewTest, TestRecord};
 pub use contacts::{Contact, ContactQuery, NewContact};
 pub use error::{Result, StoreError};
 pub use levels::{TreeNode, UnitLevelCount};

@@ -2,10 +2,11 @@
 //! province really has, with a fresh random password printed once.
 
 use anyhow::Context;
-use phongdich_app::accounts::hash_password;
+use phongdich_app::accounts::NewAccount;
+use phongdich_app::{Actor, App, Channel};
 use phongdich_domain::{Jurisdiction, Role};
 use phongdich_domain::{UnitCode, VenueKind};
-use phongdich_store::{NewUser, Store};
+use phongdich_store::Store;
 use rand::Rng;
 use std::collections::BTreeMap;
 
@@ -53,6 +54,8 @@ pub struct DemoUser {
     pub role: Role,
     /// What it sees.
     pub jurisdiction: Jurisdiction,
+    /// Its unit's name, or the place reference.
+    pub scope_name: String,
 }
 
 /// A random password of 16 letters and digits (no look-alikes).
@@ -78,6 +81,7 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
             .map(Jurisdiction::Place)
             .unwrap_or_else(|| Jurisdiction::Unit(province.clone()))
     };
+    // Display names as the officials' own: a person's name, as the audit log shows it.
     let plan = [
         (
             "admin",
@@ -117,30 +121,51 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
             Jurisdiction::Unit(province.clone()),
         ),
     ];
+    let names = [
+        "Vàng A Dình",
+        "Trần Thị Thu Hà",
+        "Lò Văn Xuân",
+        "Giàng Thị Mai",
+        "Đỗ Văn Nam",
+        "Phạm Quốc Bảo",
+        "Hoàng Văn Tùng",
+        "Lê Thị Ngọc",
+        "Nguyễn Đức Thắng",
+    ];
+    // Through the accounts use case, audited as the console's operator.
+    let app = App::offline(store.clone(), province.clone());
+    let operator = Actor::system(province.clone(), Channel::Cli, "cli:demo".to_owned());
     let mut created = Vec::new();
-    for (username, role, jurisdiction) in plan {
+    for ((username, role, jurisdiction), name) in plan.into_iter().zip(names) {
         if store.user_by_username(username).await?.is_some() {
             continue;
         }
         let password = password();
-        let (kind, code) = jurisdiction.parts();
-        store
-            .insert_user(&NewUser {
+        app.add_account(
+            &operator,
+            &NewAccount {
                 username: username.to_owned(),
-                display_name: format!("Demo {}", role.as_str()),
-                password_hash: hash_password(&password)
-                    .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?,
-                role: role.as_str().to_owned(),
-                jurisdiction_kind: kind.to_owned(),
-                jurisdiction_code: code.to_owned(),
-            })
-            .await
-            .with_context(|| format!("creating the demo account {username}"))?;
+                display_name: name.to_owned(),
+                password: password.clone(),
+                role,
+                jurisdiction: jurisdiction.clone(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("creating the demo account {username}"))?;
+        let scope_name = match &jurisdiction {
+            Jurisdiction::Unit(u) => store.unit(u).await.map(|u| u.name)?,
+            Jurisdiction::Place(reference) => {
+                store.place_by_ref(reference).await.map(|p| p.name)?
+            }
+        };
         created.push(DemoUser {
             username: username.to_owned(),
             password,
             role,
             jurisdiction,
+            scope_name,
         });
     }
     Ok(created)
@@ -150,15 +175,15 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
 pub fn table(users: &[DemoUser]) -> String {
     let mut out = String::from(
         "Tài khoản demo (demo accounts; passwords are shown only now):\n\
-         tên đăng nhập  mật khẩu          vai trò                  phạm vi\n",
+         tên đăng nhập  mật khẩu          vai trò                        phạm vi\n",
     );
     for u in users {
-        let (kind, code) = u.jurisdiction.parts();
         out.push_str(&format!(
-            "{:<14} {:<17} {:<24} {kind} {code}\n",
+            "{:<14} {:<17} {:<30} {}\n",
             u.username,
             u.password,
-            u.role.as_str()
+            u.role.label_vi(),
+            u.scope_name
         ));
     }
     out

@@ -82,6 +82,8 @@ pub fn shell_signed_in(
             a href="/persons" { (lang.t("Tìm người", "Find a person")) }
             " · "
             a href="/contacts" { (lang.t("Tiếp xúc gần", "Contacts")) }
+            " · "
+            a href="/cases" { (lang.t("Ca bệnh", "Cases")) }
             @if user.actor.role == phongdich_domain::Role::ProvinceAdmin {
                 " · "
                 a href="/audit" { (lang.t("Nhật ký", "Audit log")) }

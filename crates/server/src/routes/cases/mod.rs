@@ -1,5 +1,7 @@
-//! Cases: registering one through the API (the form is on the person page) and the
-//! trace view of a case, its F1..F4 as a tree with counts per level and commune.
+//! Cases: the case list of the jurisdiction (by commune, sample date and
+//! classification), registering one through the API (the form is on the person page)
+//! and the trace view of a case, its F1..F4 as a tree with counts per level and
+//! commune, addressed by the case's id.
 
 pub mod api;
 pub mod pages;
@@ -9,6 +11,12 @@ use super::{Guard, Route};
 /// Routes of this resource.
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::get(
+            "/cases",
+            "/cases?unit=03386",
+            Guard::SignedIn,
+            pages::list_page,
+        ),
         Route::get(
             "/cases/{id}/trace",
             "/cases/1/trace",

@@ -3,12 +3,14 @@
 //! per commune) but shown without name or link.
 
 use crate::state::AppState;
-use crate::web::error::{WebError, WebPath};
+use crate::web::error::{WebError, WebPath, WebQuery};
 use crate::web::i18n::Lang;
 use crate::web::layout::shell_signed_in;
 use crate::web::session::CurrentUser;
 use axum::extract::State;
 use maud::{html, Markup};
+use phongdich_app::cases::CaseFilter;
+use phongdich_domain::CaseClassification;
 use phongdich_store::TreeNode;
 use std::collections::HashMap;
 
@@ -104,7 +106,7 @@ pub(super) async fn trace_page(
                 thead { tr { th { (lang.t("Xã", "Commune")) } @for i in 1..5 { th.num { "F" (i) } } } }
                 tbody { @for (c, counts) in &t.per_commune { tr {
                     td { @match c {
-                        Some((code, name)) => { (name) " " span.muted { (code.as_str()) } },
+                        Some((code, name)) => { a href={ "/dashboard?unit=" (code.as_str()) } { (name) } },
                         None => span.muted { (lang.t("(không rõ)", "(unknown)")) },
                     } }
                     @for i in 1..5 { td.num { (counts[i]) } }
@@ -121,6 +123,108 @@ pub(super) async fn trace_page(
         lang,
         lang.t("Truy vết ca bệnh", "Trace of a case"),
         &format!("/cases/{id}/trace"),
+        &user,
+        content,
+    ))
+}
+
+/// `k=v&` for every non-empty value, percent-encoded.
+fn query_pairs(pairs: &[(&str, Option<&String>)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+            out.push_str(k);
+            out.push('=');
+            out.extend(crate::web::session::form_encode(v.trim()));
+            out.push('&');
+        }
+    }
+    out
+}
+
+pub(super) async fn list_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    lang: Lang,
+    WebQuery(filter): WebQuery<CaseFilter>,
+) -> Result<Markup, WebError> {
+    let app = state.app();
+    let page = app.list_cases(&user.actor, &filter).await?;
+    let units = app
+        .scope(&user.actor)
+        .await?
+        .filter_units(app.store())
+        .await?;
+    let chosen = filter.unit.as_deref().unwrap_or_default();
+    let class = filter.classification.as_deref().unwrap_or_default();
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    let content = html! {
+        h1 { (lang.t("Ca bệnh (F0)", "Cases (F0)")) }
+        form.inline method="get" action="/cases" {
+            label { (lang.t("Địa bàn", "Unit"))
+                select name="unit" {
+                    option value="" { (lang.t("Toàn bộ địa bàn", "The whole jurisdiction")) }
+                    @for u in &units {
+                        option value=(u.code.as_str()) selected[u.code.as_str() == chosen] { (u.name) }
+                    }
+                }
+            }
+            label { (lang.t("Lấy mẫu từ ngày", "Sampled from"))
+                input type="date" name="from" value=(text(&filter.from)); }
+            label { (lang.t("đến ngày", "to"))
+                input type="date" name="to" value=(text(&filter.to)); }
+            label { (lang.t("Phân loại", "Classification"))
+                select name="classification" {
+                    option value="" { (lang.t("Tất cả", "All")) }
+                    @for c in CaseClassification::ALL {
+                        option value=(c.as_str()) selected[c.as_str() == class] {
+                            (match lang { Lang::Vi => c.label_vi(), Lang::En => c.as_str() })
+                        }
+                    }
+                }
+            }
+            button type="submit" { (lang.t("Lọc", "Filter")) }
+        }
+        @if page.items.is_empty() {
+            p.muted { (lang.t("Không có ca bệnh nào khớp.", "No case matches.")) }
+        } @else {
+            div.table-wrap { table #cases {
+                thead { tr {
+                    th { (lang.t("Họ tên", "Name")) }
+                    th { (lang.t("Nơi ở", "Lives in")) }
+                    th { (lang.t("Khởi phát", "Onset")) }
+                    th { (lang.t("Lấy mẫu dương tính", "Positive sample")) }
+                    th { (lang.t("Cách ly từ", "Isolated")) }
+                    th { (lang.t("Phân loại", "Classification")) }
+                    th { (lang.t("Truy vết", "Trace")) }
+                } }
+                tbody { @for item in &page.items {
+                    @let c = &item.row.case;
+                    tr data-case=(c.id) {
+                        td { a href={ "/persons/" (c.person_id) } { (item.row.full_name) } }
+                        td { @if let Some(u) = &item.unit_name { (u) } }
+                        td { @if let Some(d) = c.case.onset { (d.format("%d/%m/%Y")) } }
+                        td { @if let Some(d) = c.case.sample_date { (d.format("%d/%m/%Y")) } }
+                        td { @if let Some(t) = c.case.isolated_at { (t) } }
+                        td { (match lang { Lang::Vi => c.case.classification.label_vi(), Lang::En => c.case.classification.as_str() }) }
+                        td { a href={ "/cases/" (c.id) "/trace" } { "F1–F4" } }
+                    }
+                } }
+            } }
+        }
+        @if let Some(next) = page.next {
+            p { a rel="next" href={ "/cases?" (query_pairs(&[
+                ("unit", filter.unit.as_ref()),
+                ("from", filter.from.as_ref()),
+                ("to", filter.to.as_ref()),
+                ("classification", filter.classification.as_ref()),
+            ])) "before=" (next) } { (lang.t("Trang sau →", "Next page →")) } }
+        }
+    };
+    Ok(shell_signed_in(
+        lang,
+        lang.t("Ca bệnh", "Cases"),
+        "/cases",
         &user,
         content,
     ))

@@ -100,7 +100,7 @@ async fn list_page(
                     option value="" { (lang.t("Toàn bộ địa bàn", "The whole jurisdiction")) }
                     @for u in &units {
                         option value=(u.code.as_str()) selected[u.code.as_str() == chosen] {
-                            (u.level.label_vi()) " " (u.name) " (" (u.code.as_str()) ")"
+                            (u.name)
                         }
                     }
                 }
@@ -226,7 +226,7 @@ async fn page(
                 ul.found { @for p in &found { @if p.id != person.id {
                     li {
                         (p.full_name) " · #" (p.id)
-                        @if let Some(b) = p.birth { " · " (b.to_text()) }
+                        @if let Some(b) = p.birth { " · " (b) }
                         @if let Some(u) = &p.unit_name { " · " (u) }
                         " · " a.choose href={ (base) "?other=" (p.id) } { (lang.t("Chọn", "Choose")) }
                     }

@@ -41,23 +41,26 @@ async fn dashboard(
     lang: Lang,
     WebQuery(q): WebQuery<DashboardQuery>,
 ) -> Result<Markup, WebError> {
-    let (kind, code) = user.actor.jurisdiction.parts();
     let role = match lang {
         Lang::Vi => user.actor.role.label_vi(),
         Lang::En => user.actor.role.label_en(),
     };
-    let heading = html! {
-        h1 { (lang.t("Bảng điều khiển", "Dashboard")) }
-        p.muted {
-            (user.display_name) " · " (role)
-            " · " (lang.t("Địa bàn", "Jurisdiction")) ": " (kind) " " (code)
+    let heading = |scope: &str| {
+        html! {
+            h1 { (lang.t("Bảng điều khiển", "Dashboard")) }
+            p.muted {
+                (user.display_name) " · " (role)
+                " · " (lang.t("Địa bàn", "Jurisdiction")) ": " (scope)
+            }
         }
     };
-    let Some(d) = state
+    let dashboard = state
         .app()
         .dashboard(&user.actor, q.unit.as_deref())
-        .await?
-    else {
+        .await?;
+    let Some(d) = dashboard else {
+        let (_, place) = user.actor.jurisdiction.parts();
+        let heading = heading(place);
         // Facilities, checkpoints and operators see their own rosters, not the
         // population's numbers.
         let content = html! {
@@ -72,6 +75,7 @@ async fn dashboard(
             content,
         ));
     };
+    let heading = heading(d.crumbs.first().map_or("", |u| u.name.as_str()));
     let content = html! {
         (heading)
         (engine_notice(lang, &state.app().engine().status()))
@@ -107,7 +111,6 @@ async fn dashboard(
                         td {
                             @if u.level == AdminLevel::Village { (u.name) }
                             @else { a href={ "/dashboard?unit=" (u.code.as_str()) } { (u.name) } }
-                            " " span.muted { (u.code.as_str()) }
                         }
                         td.num { (n(lang, v.new_cases)) }
                         @for c in v.levels { td.num { (n(lang, c)) } }
@@ -125,7 +128,7 @@ async fn dashboard(
             div.table-wrap { table {
                 thead { tr { th { (lang.t("Xã", "Commune")) } th.num { "F0" } } }
                 tbody { @for (c, cases) in &d.hot { tr {
-                    td { a href={ "/dashboard?unit=" (c.code.as_str()) } { (c.name) } " " span.muted { (c.code.as_str()) } }
+                    td { a href={ "/dashboard?unit=" (c.code.as_str()) } { (c.name) } }
                     td.num { (n(lang, *cases)) }
                 } } }
             } }

@@ -53,7 +53,7 @@ pub(super) async fn search(
                 } }
                 tbody { @for p in &page.items { tr {
                     td { a href={ "/persons/" (p.id) } { (p.full_name) } }
-                    td { @if let Some(b) = p.birth { (b.to_text()) } }
+                    td { @if let Some(b) = p.birth { (b) } }
                     td { @if let Some(u) = &p.unit_name { (u) } }
                 } } }
             } }
@@ -148,7 +148,7 @@ fn render(lang: Lang, user: &CurrentUser, file: &PersonFile, refused: &Refused) 
         }
         div.table-wrap { table { tbody {
             tr { th { (lang.t("Mã", "Reference")) } td { (person.reference) } }
-            tr { th { (lang.t("Ngày/năm sinh", "Born")) } td { @if let Some(b) = person.birth { (b.to_text()) } } }
+            tr { th { (lang.t("Ngày/năm sinh", "Born")) } td { @if let Some(b) = person.birth { (b) } } }
             tr { th { (lang.t("Giới tính", "Sex")) } td { @if let Some(s) = person.sex { (s.label_vi()) } } }
             tr { th { (lang.t("Giấy tờ", "Identity")) } td { @if let Some(d) = &person.identity { (d.number()) } } }
             tr { th { (lang.t("Điện thoại", "Phone")) } td { @if let Some(p) = &person.phone { (p.as_str()) } } }
@@ -158,8 +158,8 @@ fn render(lang: Lang, user: &CurrentUser, file: &PersonFile, refused: &Refused) 
         p {
             a href={ "/persons/" (person.id) "/contacts" } { (lang.t("Tiếp xúc gần", "Close contacts")) }
             @if may_write(user) { " · " (lang.t("thêm tiếp xúc từ điều tra ca bệnh", "add contacts from the case interview")) }
-            @if file.level.as_ref().is_some_and(|l| l.level == 0) {
-                " · " a href={ "/cases/" (person.id) "/trace" } { (lang.t("Truy vết ca bệnh (F1–F4)", "Trace of this case (F1–F4)")) }
+            @if let Some(case_id) = file.case_id {
+                " · " a href={ "/cases/" (case_id) "/trace" } { (lang.t("Truy vết ca bệnh (F1–F4)", "Trace of this case (F1–F4)")) }
             }
         }
         @if may_write(user) {
@@ -184,7 +184,7 @@ fn render(lang: Lang, user: &CurrentUser, file: &PersonFile, refused: &Refused) 
                 button type="submit" { (lang.t("Lưu", "Save")) }
             }
         }
-        @if may_write(user) && !file.is_case {
+        @if may_write(user) && file.case_id.is_none() {
             h2 #case-form { (lang.t("Ghi nhận ca bệnh (F0)", "Register a case (F0)")) }
             (form_error(lang, case_err))
             form.inline method="post" action={ "/persons/" (person.id) "/case" } {
