@@ -286,3 +286,68 @@ async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_the_engine_building_then_the_levels() {
+    if !available() {
+        return;
+    }
+    let db = phongdich_store::testing::fresh_sqlite().await.unwrap();
+    let s = db.store.clone();
+    let unit = s
+        .communes_of_province(&UnitCode::parse("12").unwrap())
+        .await
+        .unwrap()[0]
+        .code
+        .clone();
+    let f0 = s
+        .insert_person(&person("P1", "Nguyễn Văn An", &unit))
+        .await
+        .unwrap();
+    let f1 = s
+        .insert_person(&person("P2", "Lò Thị Mai", &unit))
+        .await
+        .unwrap();
+    let t = Timestamp::parse("2021-05-12T08:00:00+07:00").unwrap();
+    s.insert_contact(&NewContact {
+        a_id: f0,
+        b_id: f1,
+        interval: Interval::new(t, Timestamp(t.0 + 1800)).unwrap(),
+        setting: None,
+    })
+    .await
+    .unwrap();
+    s.insert_case(&phongdich_store::NewCase {
+        person_id: f0,
+        case: phongdich_domain::Case::confirmed(None, t.local_date().succ_opt(), None).unwrap(),
+    })
+    .await
+    .unwrap();
+    let (app, release) = TestApp::start_building(db).await;
+    app.add_user("xa", "mật khẩu đủ dài", "commune_officer", unit.as_str())
+        .await;
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/signin", app.base)).await;
+    browser.type_into("input[name=username]", "xa").await;
+    browser
+        .type_into("input[name=password]", "mật khẩu đủ dài")
+        .await;
+    browser.click("form button[type=submit]").await;
+    assert!(browser.wait_for_url("/dashboard").await);
+    let page = browser.source().await;
+    assert!(
+        page.contains("data-engine=\"building\"") && page.contains("Đang truy vết"),
+        "{page}"
+    );
+    // While it builds, F1..F4 are not shown as zeros.
+    assert!(page.contains("data-level=\"1\">…"), "{page}");
+
+    release.send(()).unwrap();
+    app.engine_ready().await;
+    browser.goto(&format!("{}/dashboard", app.base)).await;
+    let page = browser.source().await;
+    assert!(!page.contains("data-engine="), "{page}");
+    assert!(page.contains("data-level=\"1\">1<"), "one F1: {page}");
+    browser.quit().await;
+}

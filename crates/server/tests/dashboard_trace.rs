@@ -159,5 +159,39 @@ async fn the_dashboard_drills_down_and_a_case_shows_its_tree() {
             .await
             .unwrap();
         assert!(page.contains(&format!("href=\"/cases/{case}/trace\"")));
+
+        // The case list: the case, filtered by sample date and classification, leads
+        // to its trace; a bad filter is a 400.
+        let list = |q: &'static str| {
+            let xa = xa.clone();
+            let app = &app;
+            async move {
+                let res = app.get(&format!("/cases{q}"), Some(&xa)).await;
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        let (status, page) = list("").await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Giàng A Páo") || page.contains(&format!("href=\"/persons/{f0}\"")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/cases/{case}/trace\"")),
+            "{page}"
+        );
+        let (_, page) = list("?from=2021-05-13&to=2021-05-13&classification=confirmed").await;
+        assert!(page.contains(&format!("data-case=\"{case}\"")), "{page}");
+        let (_, page) = list("?from=2021-05-14").await;
+        assert!(!page.contains("data-case="), "{page}");
+        let (_, page) = list("?classification=suspect").await;
+        assert!(!page.contains("data-case="), "{page}");
+        assert_eq!(list("?classification=bogus").await.0, 400);
+        assert_eq!(list("?from=13/05/2021").await.0, 400);
+        let xa_b_cases = app.get("/cases", Some(&xa_b)).await.text().await.unwrap();
+        assert!(
+            !xa_b_cases.contains("data-case="),
+            "another commune sees none"
+        );
     }
 }

@@ -229,6 +229,18 @@ impl Store {
         )
     }
 
+    /// About how many presences and contacts there are, from their highest ids (an
+    /// index look-up, not a count): the progress of reading them all.
+    pub async fn exposure_rows_estimate(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "select cast((select coalesce(max(id), 0) from presence) \
+             + (select coalesce(max(id), 0) from contact) as bigint)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
     /// Counts persons, households, places, presences, contacts, cases and tests.
     pub async fn counts(&self) -> Result<Counts> {
         let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(

@@ -22,7 +22,7 @@ pub mod state;
 use crate::actor::Clock;
 use phongdich_domain::{Interval, PlaceKind, Timestamp};
 use phongdich_store::{Exposure, Store};
-use state::{retrace_database, TraceState, TraceStateError};
+use state::{retrace_database, BuildProgress, TraceState, TraceStateError};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -39,9 +39,10 @@ impl crate::App {
         {
             return Err(crate::AppError::Forbidden);
         }
-        let (_, stats) = retrace_database(self.store(), params, self.now())
-            .await
-            .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        let (_, stats) =
+            retrace_database(self.store(), params, self.now(), &BuildProgress::default())
+                .await
+                .map_err(|e| crate::AppError::Internal(e.to_string()))?;
         self.store()
             .insert_audit_event(&self.event(
                 actor,
@@ -71,6 +72,8 @@ pub enum EngineStatus {
     Building {
         /// When the build started.
         since: Timestamp,
+        /// How far it is, 0 to 99 (filled in by [`Engine::status`]).
+        percent: u8,
     },
     /// Ready: levels are current.
     Ready {
@@ -161,6 +164,7 @@ enum Command {
 pub struct Engine {
     commands: Option<mpsc::UnboundedSender<Command>>,
     status: watch::Receiver<EngineStatus>,
+    progress: Arc<BuildProgress>,
 }
 
 impl std::fmt::Debug for Command {
@@ -180,14 +184,30 @@ impl Engine {
         Self {
             commands: None,
             status,
+            progress: Arc::default(),
         }
     }
 
     /// Starts the task over `store` and begins the build. Needs a Tokio runtime.
     pub fn start(store: Store, clock: Arc<dyn Clock>, params: phongdich_trace::Params) -> Self {
+        Self::start_after(store, clock, params, None)
+    }
+
+    /// [`Engine::start`], with the first build held until `gate` fires (tests that
+    /// look at a server whose engine is still building).
+    #[doc(hidden)]
+    pub fn start_after(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        params: phongdich_trace::Params,
+        gate: Option<oneshot::Receiver<()>>,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let (status_tx, status) = watch::channel(EngineStatus::Idle);
+        let progress = Arc::new(BuildProgress::default());
         let task = Task {
+            gate,
+            progress: progress.clone(),
             store,
             clock,
             params,
@@ -199,12 +219,19 @@ impl Engine {
         Self {
             commands: Some(tx),
             status,
+            progress,
         }
     }
 
-    /// Where the engine is now.
+    /// Where the engine is now (with the build's progress while it builds).
     pub fn status(&self) -> EngineStatus {
-        self.status.borrow().clone()
+        match self.status.borrow().clone() {
+            EngineStatus::Building { since, .. } => EngineStatus::Building {
+                since,
+                percent: self.progress.percent(),
+            },
+            other => other,
+        }
     }
 
     /// A receiver of every change of state (to wait for the next build).
@@ -269,6 +296,9 @@ struct Task {
     clock: Arc<dyn Clock>,
     params: phongdich_trace::Params,
     status: watch::Sender<EngineStatus>,
+    /// Holds the first build (tests).
+    gate: Option<oneshot::Receiver<()>>,
+    progress: Arc<BuildProgress>,
     state: Option<Box<TraceState>>,
     /// The data version read when the current engine's build began.
     version: Option<i64>,
@@ -281,15 +311,20 @@ type Build =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Built, TraceStateError>> + Send>>;
 
 impl Task {
-    fn build(&self) -> Build {
+    fn build(&mut self) -> Build {
+        let gate = self.gate.take();
         let store = self.store.clone();
         let params = self.params;
         let now = self.clock.now();
+        let progress = self.progress.clone();
         Box::pin(async move {
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
             let started = std::time::Instant::now();
             // Read before the data: a load that lands during the build moves it again.
             let version = store.data_version().await?;
-            let (state, stats) = retrace_database(&store, params, now).await?;
+            let (state, stats) = retrace_database(&store, params, now, &progress).await?;
             tracing::info!(
                 cases = stats.cases,
                 contacts = stats.contacts,
@@ -313,6 +348,7 @@ impl Task {
         let mut building: Option<Build> = Some(self.build());
         self.status.send_replace(EngineStatus::Building {
             since: self.clock.now(),
+            percent: 0,
         });
         let mut queued: VecDeque<Change> = VecDeque::new();
         let mut poll = tokio::time::interval(DATA_VERSION_POLL);
@@ -417,6 +453,7 @@ impl Task {
         self.state = None;
         self.status.send_replace(EngineStatus::Building {
             since: self.clock.now(),
+            percent: 0,
         });
         self.build()
     }

@@ -21,6 +21,48 @@ pub enum TraceStateError {
     Task(String),
 }
 
+/// How far a build is: rows read of about how many, then tracing, then writing.
+/// Shared between the build and whoever shows its progress.
+#[derive(Debug, Default)]
+pub struct BuildProgress {
+    read: std::sync::atomic::AtomicU64,
+    total: std::sync::atomic::AtomicU64,
+    /// 0 reading, 1 tracing, 2 writing the levels.
+    phase: std::sync::atomic::AtomicU8,
+}
+
+impl BuildProgress {
+    /// Starts over: `total` exposure rows expected (an estimate).
+    pub fn reset(&self, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.read.store(0, Relaxed);
+        self.total.store(total.max(1), Relaxed);
+        self.phase.store(0, Relaxed);
+    }
+
+    fn add_read(&self, n: u64) {
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn set_phase(&self, phase: u8) {
+        self.phase
+            .store(phase, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Percent done: reading is the first 80 %, tracing to 95 %, writing the rest.
+    pub fn percent(&self) -> u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.phase.load(Relaxed) {
+            0 => {
+                let (read, total) = (self.read.load(Relaxed), self.total.load(Relaxed).max(1));
+                (read.min(total) * 80 / total) as u8
+            }
+            1 => 80,
+            _ => 95,
+        }
+    }
+}
+
 /// The engine with the database ids of its persons and places.
 #[derive(Debug)]
 pub struct TraceState {
@@ -71,15 +113,20 @@ impl TraceState {
     pub async fn load(
         store: &Store,
         params: Params,
+        progress: &BuildProgress,
     ) -> Result<(Self, RetraceStats), TraceStateError> {
         use futures_util::StreamExt;
         let started = Instant::now();
         let mut persons = Ids::new();
         let mut places = Ids::new();
         let mut presences = Vec::new();
+        progress.reset(store.exposure_rows_estimate().await?);
         let mut stream = store.stream_presences();
         while let Some(p) = stream.next().await {
             let p = p?;
+            if presences.len() % 4096 == 0 {
+                progress.add_read(4096);
+            }
             presences.push(Presence {
                 person: persons.index(p.person_id),
                 place: places.index(p.place_id),
@@ -93,6 +140,9 @@ impl TraceState {
         let mut stream = store.stream_contacts();
         while let Some(c) = stream.next().await {
             let c = c?;
+            if contacts.len() % 4096 == 0 {
+                progress.add_read(4096);
+            }
             contacts.push(Contact {
                 a: persons.index(c.a_id),
                 b: persons.index(c.b_id),
@@ -114,6 +164,7 @@ impl TraceState {
         let read = started.elapsed();
         let counts = (cases.len(), contacts.len(), presences.len());
         let started = Instant::now();
+        progress.set_phase(1);
         let engine = tokio::task::spawn_blocking(move || {
             Engine::build(params, &cases, &contacts, &presences)
         })
@@ -281,9 +332,11 @@ pub async fn retrace_database(
     store: &Store,
     params: Params,
     now: Timestamp,
+    progress: &BuildProgress,
 ) -> Result<(TraceState, RetraceStats), TraceStateError> {
-    let (state, mut stats) = TraceState::load(store, params).await?;
+    let (state, mut stats) = TraceState::load(store, params, progress).await?;
     let started = Instant::now();
+    progress.set_phase(2);
     store.replace_trace_levels(&state.rows(now)).await?;
     stats.write = started.elapsed();
     Ok((state, stats))

@@ -139,9 +139,10 @@ pub fn shell(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
 pub fn engine_notice(lang: Lang, status: &phongdich_app::EngineStatus) -> Markup {
     html! {
         @match status {
-            phongdich_app::EngineStatus::Building { since } => p.notice #engine-status data-engine="building" role="status" {
-                (lang.t("Đang truy vết toàn tỉnh (từ ", "Tracing the whole province (since "))
-                (since) (lang.t("): số F1–F4 dưới đây là của lần truy vết trước.", "): the F1–F4 numbers below are from the previous trace."))
+            phongdich_app::EngineStatus::Building { since, percent } => p.notice #engine-status data-engine="building" data-percent=(percent) role="status" {
+                strong { (lang.t("Đang truy vết: ", "Tracing: ")) (percent) "%" }
+                " (" (lang.t("từ ", "since ")) (since) "). "
+                (lang.t("Số F1–F4 sẽ hiện khi truy vết xong; tải lại trang sau ít giây.", "F1–F4 show when tracing is done; reload in a few seconds."))
             },
             phongdich_app::EngineStatus::Failed { reason } => p.notice.error #engine-status data-engine="failed" role="alert" {
                 (lang.t("Truy vết thất bại; số liệu F1–F4 có thể đã cũ. Lý do: ", "Tracing failed; the F1–F4 numbers may be stale. Reason: "))

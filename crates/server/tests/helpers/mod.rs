@@ -23,13 +23,34 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app on a random port over `db`.
     pub async fn start(db: TestDb) -> Self {
+        Self::start_with(db, None).await
+    }
+
+    /// Starts the app with its engine's first build held until the returned sender
+    /// fires (or is dropped).
+    pub async fn start_building(db: TestDb) -> (Self, oneshot::Sender<()>) {
+        let (release, gate) = oneshot::channel();
+        (Self::start_with(db, Some(gate)).await, release)
+    }
+
+    async fn start_with(db: TestDb, gate: Option<oneshot::Receiver<()>>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        // As `serve` does: the engine's task starts building at once.
-        let app = phongdich_app::App::serving(
+        // As `serve` does (`App::serving`): the engine's task starts building at once.
+        let clock: std::sync::Arc<dyn phongdich_app::Clock> =
+            std::sync::Arc::new(phongdich_app::SystemClock);
+        let engine = phongdich_app::Engine::start_after(
+            db.store.clone(),
+            clock.clone(),
+            phongdich_trace::Params::default(),
+            gate,
+        );
+        let app = phongdich_app::App::new(
             db.store.clone(),
             phongdich_domain::UnitCode::parse("12").unwrap(),
+            clock,
+            engine,
         );
         let state = AppState::new(app, Settings::default());
         tokio::spawn(phongdich_server::serve(listener, state.clone(), async {

@@ -35,6 +35,16 @@ fn n(lang: Lang, v: u64) -> String {
     lang.number(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// A count of level `level`: while the engine builds, F1–F4 are not known yet and show
+/// as "…", never as a zero that looks like data (cases, F0, are always known).
+fn level_count(lang: Lang, building: bool, level: usize, v: u64) -> String {
+    if building && level > 0 {
+        "…".to_owned()
+    } else {
+        n(lang, v)
+    }
+}
+
 async fn dashboard(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -76,9 +86,11 @@ async fn dashboard(
         ));
     };
     let heading = heading(d.crumbs.first().map_or("", |u| u.name.as_str()));
+    let engine = state.app().engine().status();
+    let building = matches!(engine, phongdich_app::EngineStatus::Building { .. });
     let content = html! {
         (heading)
-        (engine_notice(lang, &state.app().engine().status()))
+        (engine_notice(lang, &engine))
         nav.crumbs aria-label=(lang.t("Địa bàn", "Units")) {
             @for (i, u) in d.crumbs.iter().enumerate() {
                 @if i > 0 { " › " }
@@ -93,7 +105,7 @@ async fn dashboard(
             }
             @for (i, count) in d.total.levels.iter().enumerate() {
                 div.card {
-                    div.n data-level=(i) { (n(lang, *count)) }
+                    div.n data-level=(i) { (level_count(lang, building, i, *count)) }
                     div.l { span class={ "level f" (i) } { "F" (i) } @if i == 0 { " " (lang.t("tổng số", "in all")) } }
                 }
             }
@@ -113,12 +125,12 @@ async fn dashboard(
                             @else { a href={ "/dashboard?unit=" (u.code.as_str()) } { (u.name) } }
                         }
                         td.num { (n(lang, v.new_cases)) }
-                        @for c in v.levels { td.num { (n(lang, c)) } }
+                        @for (i, c) in v.levels.into_iter().enumerate() { td.num { (level_count(lang, building, i, c)) } }
                     } }
                     @if let Some(v) = d.unplaced { tr {
                         td.muted { (lang.t("(không rõ đơn vị cấp dưới)", "(no lower unit recorded)")) }
                         td.num { (n(lang, v.new_cases)) }
-                        @for c in v.levels { td.num { (n(lang, c)) } }
+                        @for (i, c) in v.levels.into_iter().enumerate() { td.num { (level_count(lang, building, i, c)) } }
                     } }
                 }
             } }

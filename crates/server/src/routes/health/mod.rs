@@ -27,8 +27,9 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
             engine_json["build_seconds"] = serde_json::json!(build_seconds);
         }
         EngineStatus::Failed { reason } => engine_json["reason"] = serde_json::json!(reason),
-        EngineStatus::Building { since } => {
-            engine_json["since"] = serde_json::json!(since.to_rfc3339())
+        EngineStatus::Building { since, percent } => {
+            engine_json["since"] = serde_json::json!(since.to_rfc3339());
+            engine_json["percent"] = serde_json::json!(percent);
         }
         EngineStatus::Idle => {}
     }
