@@ -1,6 +1,12 @@
 //! Imports: a CSV (UTF-8, header row) or Excel (.xlsx, first sheet, same columns) file
-//! of persons, contacts, presences or cases loaded into the database
+//! of villages, places, persons, contacts, presences or cases loaded into the database
 //! (`phongdich import`, [`App::import`]).
+//!
+//! Villages and residential groups (thôn, bản, tổ dân phố) have no official codes: a
+//! province keeps its own list, `COMMUNE-NN` under each commune of the province
+//! ([`UnitCode::village`]), and imports it before the persons who live there. Places
+//! (venues, facilities, checkpoints, rooms, trips, households' homes) come with their
+//! unit, before the presences that name them.
 //!
 //! An import lands whole or not at all: every row is checked first (fields, references
 //! to persons and places, duplicates within the file and against the database), every
@@ -20,12 +26,12 @@ use crate::actor::Actor;
 use crate::error::AppError;
 use crate::App;
 use phongdich_domain::{
-    BirthDate, Case, CaseClassification, CaseOutcome, FullName, IdentityDocument, Interval, Phone,
-    PlaceKind, Sex, Timestamp, UnitCode,
+    AdminLevel, AdminUnit, BirthDate, Case, CaseClassification, CaseOutcome, FullName,
+    IdentityDocument, Interval, Phone, PlaceKind, Sex, Timestamp, UnitCode, VenueKind,
 };
 use phongdich_store::{
-    BulkLoader, IdTable, NewAuditEvent, NewCase, NewContact, NewHousehold, NewPerson, NewPlace,
-    NewPresence, Store, StoreError,
+    BulkLoader, CommitProgress, IdTable, NewAuditEvent, NewCase, NewContact, NewHousehold,
+    NewPerson, NewPlace, NewPresence, Store, StoreError,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -37,6 +43,11 @@ const MAX_LISTED: usize = 100;
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
+    /// `code,name,parent_code`: villages under communes of the province (`parent_code`
+    /// may be left out: it is the commune the code starts with).
+    Units,
+    /// `ref,kind,venue_kind,name,unit_code,address,capacity,operator`.
+    Places,
     /// `ref,full_name,birth,sex,id_number,nationality,phone,address,unit_code,household`
     Persons,
     /// `a,b,start,end` (person references).
@@ -51,6 +62,18 @@ impl ImportKind {
     /// The columns of the file, in the documented order.
     pub fn columns(self) -> &'static [&'static str] {
         match self {
+            // `level` is accepted (it can only be `village`) for lists that carry it.
+            Self::Units => &["code", "name", "parent_code", "level"],
+            Self::Places => &[
+                "ref",
+                "kind",
+                "venue_kind",
+                "name",
+                "unit_code",
+                "address",
+                "capacity",
+                "operator",
+            ],
             Self::Persons => &[
                 "ref",
                 "full_name",
@@ -72,6 +95,8 @@ impl ImportKind {
     /// The columns a file must have (the others may be left out).
     fn required(self) -> &'static [&'static str] {
         match self {
+            Self::Units => &["code", "name"],
+            Self::Places => &["ref", "kind", "name"],
             Self::Persons => &["ref", "full_name"],
             Self::Contacts => &["a", "b", "start", "end"],
             Self::Presences => &["person", "place", "kind", "start", "end"],
@@ -82,6 +107,8 @@ impl ImportKind {
     /// The plural noun (`persons`).
     pub fn noun(self) -> &'static str {
         match self {
+            Self::Units => "units",
+            Self::Places => "places",
             Self::Persons => "persons",
             Self::Contacts => "contacts",
             Self::Presences => "presences",
@@ -331,6 +358,54 @@ pub struct Imported {
     pub rows: u64,
 }
 
+/// Where an import is, for a progress display ([`App::import_with_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportProgress {
+    /// Reading the file.
+    Reading,
+    /// Checking the rows against each other and the database.
+    Checking {
+        /// Rows read.
+        rows: usize,
+    },
+    /// Writing the rows (one transaction).
+    Writing {
+        /// Rows read.
+        rows: usize,
+    },
+    /// Committing: index builds, the commit, statistics.
+    Committing(CommitProgress),
+}
+
+impl fmt::Display for ImportProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reading => f.write_str("đọc tệp (reading the file)"),
+            Self::Checking { rows } => write!(f, "kiểm tra {rows} dòng (checking {rows} rows)"),
+            Self::Writing { rows } => write!(f, "ghi {rows} dòng (writing {rows} rows)"),
+            Self::Committing(p) => write!(f, "{} ({}/{})", p.step, p.done + 1, p.total),
+        }
+    }
+}
+
+/// A progress callback.
+type OnProgress<'p> = &'p (dyn Fn(ImportProgress) + Send + Sync);
+
+/// What a clean import lands with: its audit event, and whom to tell how it goes.
+struct Landing<'p> {
+    event: NewAuditEvent,
+    rows: usize,
+    progress: OnProgress<'p>,
+}
+
+impl Landing<'_> {
+    /// Starts the bulk load that [`finish`] commits.
+    async fn bulk(&self, store: &Store) -> ImportResult<BulkLoader> {
+        (self.progress)(ImportProgress::Writing { rows: self.rows });
+        Ok(store.bulk().await?)
+    }
+}
+
 impl App {
     /// Checks and loads one file, whole or not at all, audited as `actor`; any problem
     /// fails the whole import with every problem in the error.
@@ -340,12 +415,28 @@ impl App {
         kind: ImportKind,
         path: &Path,
     ) -> ImportResult<Imported> {
+        self.import_with_progress(actor, kind, path, &|_| {}).await
+    }
+
+    /// [`App::import`], telling `progress` each phase as it starts (a file of
+    /// millions of rows takes a while to read, check, write and index).
+    pub async fn import_with_progress(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        path: &Path,
+        progress: OnProgress<'_>,
+    ) -> ImportResult<Imported> {
         check_role(actor, Action::Write)?;
         if !self.scope(actor).await?.whole() {
             return Err(AppError::Forbidden.into());
         }
         let mut problems = Problems::default();
+        progress(ImportProgress::Reading);
         let sheet = read_sheet(path, &mut problems)?;
+        progress(ImportProgress::Checking {
+            rows: sheet.rows.len(),
+        });
         let columns = Columns::new(kind, &sheet.header, &mut problems);
         if !problems.is_empty() {
             return Err(refused(path, &problems));
@@ -354,16 +445,34 @@ impl App {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let audit = self.event(
-            actor,
-            "create",
-            "import",
-            format!("{}:{file}", kind.noun()),
-            None,
-        );
+        let audit = Landing {
+            event: self.event(
+                actor,
+                "create",
+                "import",
+                format!("{}:{file}", kind.noun()),
+                None,
+            ),
+            rows: sheet.rows.len(),
+            progress,
+        };
         let today = self.now().local_date();
         let store = self.store();
         let written = match kind {
+            ImportKind::Units => {
+                import_units(
+                    store,
+                    self.province(),
+                    &sheet,
+                    &columns,
+                    audit,
+                    &mut problems,
+                )
+                .await?
+            }
+            ImportKind::Places => {
+                import_places(store, &sheet, &columns, audit, &mut problems).await?
+            }
             ImportKind::Persons => {
                 import_persons(store, &sheet, &columns, today, audit, &mut problems).await?
             }
@@ -391,10 +500,15 @@ impl App {
 /// version in the same transaction, then the commit.
 async fn finish(
     mut bulk: BulkLoader,
-    mut audit: NewAuditEvent,
+    landing: Landing<'_>,
     rows: u64,
     ids: Option<(i64, i64)>,
 ) -> ImportResult<Option<u64>> {
+    let Landing {
+        event: mut audit,
+        progress,
+        ..
+    } = landing;
     let mut after = serde_json::json!({ "rows": rows });
     if let Some((first, last)) = ids {
         after["first_id"] = first.into();
@@ -403,7 +517,8 @@ async fn finish(
     audit.after_json = Some(after.to_string());
     bulk.audit(std::slice::from_ref(&audit)).await?;
     bulk.bump_data_version().await?;
-    bulk.commit().await?;
+    bulk.commit_with_progress(|p| progress(ImportProgress::Committing(p)))
+        .await?;
     Ok(Some(rows))
 }
 
@@ -538,7 +653,7 @@ async fn import_persons(
     sheet: &Sheet,
     cols: &Columns,
     today: chrono::NaiveDate,
-    audit: NewAuditEvent,
+    audit: Landing<'_>,
     problems: &mut Problems,
 ) -> ImportResult<Option<u64>> {
     let rows: Vec<PersonRow> = sheet
@@ -645,7 +760,7 @@ async fn import_persons(
         return Ok(None);
     }
 
-    let mut bulk = store.bulk().await?;
+    let mut bulk = audit.bulk(store).await?;
     let first_household = bulk.first_free_id(IdTable::Household).await?;
     let first_person = bulk.first_free_id(IdTable::Person).await?;
     for (i, h) in new_households.iter_mut().enumerate() {
@@ -676,6 +791,304 @@ async fn import_persons(
     let ids = persons
         .first()
         .zip(persons.last())
+        .and_then(|(a, b)| Some((a.id?, b.id?)));
+    finish(bulk, audit, n, ids).await
+}
+
+/// Villages under communes of `province`; a code already in the database is a
+/// problem (a list is imported once; a village is never renamed behind the back of
+/// the persons who live there).
+async fn import_units(
+    store: &Store,
+    province: &UnitCode,
+    sheet: &Sheet,
+    cols: &Columns,
+    audit: Landing<'_>,
+    problems: &mut Problems,
+) -> ImportResult<Option<u64>> {
+    // (line, code, name, parent), for the rows whose fields parse.
+    let mut parsed: Vec<(u64, UnitCode, String, UnitCode)> = Vec::new();
+    for row in &sheet.rows {
+        let line = row.line;
+        let before = problems.0.len();
+        let code = match opt(cols.get(row, "code")) {
+            None => {
+                problems.push(line, "code", "a village code is required");
+                None
+            }
+            Some(c) => match UnitCode::parse(c) {
+                Err(e) => {
+                    problems.push(line, "code", e.to_string());
+                    None
+                }
+                Ok(code) if code.level() != AdminLevel::Village => {
+                    problems.push(
+                        line,
+                        "code",
+                        format!(
+                            "{code} is an official {} code: a village's code is its commune's code, a dash and a number (03460-07)",
+                            code.level().as_str()
+                        ),
+                    );
+                    None
+                }
+                Ok(code) => Some(code),
+            },
+        };
+        let name = cols.get(row, "name");
+        if name.is_empty() {
+            problems.push(
+                line,
+                "name",
+                "a name is required (Bản Nà Khum, Tổ dân phố 3)",
+            );
+        }
+        if let Some(level) = opt(cols.get(row, "level")) {
+            if level != AdminLevel::Village.as_str() {
+                problems.push(
+                    line,
+                    "level",
+                    format!("`{level}`: only villages are imported (level village)"),
+                );
+            }
+        }
+        // The commune a village code starts with.
+        let commune_of_code = code
+            .as_ref()
+            .and_then(|c| c.as_str().split_once('-'))
+            .and_then(|(commune, _)| UnitCode::parse(commune).ok());
+        let parent = match opt(cols.get(row, "parent_code")) {
+            None => commune_of_code,
+            Some(p) => match UnitCode::parse(p) {
+                Err(e) => {
+                    problems.push(line, "parent_code", e.to_string());
+                    None
+                }
+                Ok(parent) => {
+                    if let (Some(code), Some(commune)) = (&code, &commune_of_code) {
+                        if &parent != commune {
+                            problems.push(
+                                line,
+                                "parent_code",
+                                format!(
+                                    "village {code} belongs under commune {commune}, the code it starts with, not {parent}"
+                                ),
+                            );
+                        }
+                    }
+                    Some(parent)
+                }
+            },
+        };
+        if let (Some(code), Some(parent), true) = (code, parent, problems.0.len() == before) {
+            parsed.push((line, code, name.to_owned(), parent));
+        }
+    }
+    duplicates(
+        parsed.iter().map(|(line, code, ..)| (*line, code.as_str())),
+        "code",
+        "village",
+        problems,
+    );
+
+    let lookup: Vec<String> = parsed
+        .iter()
+        .flat_map(|(_, code, _, parent)| [code.as_str().to_owned(), parent.as_str().to_owned()])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let known = store.units_by_code(&lookup).await?;
+    let communes: BTreeSet<UnitCode> = store
+        .communes_of_province(province)
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    for (line, code, _, parent) in &parsed {
+        if known.contains_key(code.as_str()) {
+            problems.push(
+                *line,
+                "code",
+                format!("village {code} already exists in the database"),
+            );
+        }
+        match known.get(parent.as_str()) {
+            None => problems.push(
+                *line,
+                "parent_code",
+                format!("unknown commune {parent}"),
+            ),
+            Some(unit) if unit.level != AdminLevel::Commune => problems.push(
+                *line,
+                "parent_code",
+                format!(
+                    "{parent} ({}) is a {}, not a commune",
+                    unit.name,
+                    unit.level.as_str()
+                ),
+            ),
+            Some(unit) if !communes.contains(parent) => problems.push(
+                *line,
+                "parent_code",
+                format!(
+                    "commune {parent} ({}) is not in province {province}, which this database serves",
+                    unit.name
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(None);
+    }
+    let units: Vec<AdminUnit> = parsed
+        .into_iter()
+        .map(|(_, code, name, parent)| AdminUnit {
+            code,
+            name,
+            level: AdminLevel::Village,
+            parent: Some(parent),
+        })
+        .collect();
+    let mut bulk = audit.bulk(store).await?;
+    let n = bulk.units(&units).await?;
+    finish(bulk, audit, n, None).await
+}
+
+/// Places with their unit; a reference already in the database is a problem.
+async fn import_places(
+    store: &Store,
+    sheet: &Sheet,
+    cols: &Columns,
+    audit: Landing<'_>,
+    problems: &mut Problems,
+) -> ImportResult<Option<u64>> {
+    // (line, place), for the rows whose fields parse.
+    let mut parsed: Vec<(u64, NewPlace)> = Vec::with_capacity(sheet.rows.len());
+    for row in &sheet.rows {
+        let line = row.line;
+        let before = problems.0.len();
+        let reference = cols.get(row, "ref");
+        if reference.is_empty() {
+            problems.push(line, "ref", "a place reference is required");
+        }
+        let kind_text = cols.get(row, "kind");
+        let kind = PlaceKind::parse(kind_text);
+        if kind.is_none() {
+            problems.push(
+                line,
+                "kind",
+                format!(
+                    "`{kind_text}` is not a place kind: expected household, room, vehicle or venue"
+                ),
+            );
+        }
+        let venue_kind = opt(cols.get(row, "venue_kind")).and_then(|v| {
+            let parsed = VenueKind::parse(v);
+            if parsed.is_none() {
+                let all: Vec<&str> = VenueKind::ALL.iter().map(|k| k.as_str()).collect();
+                problems.push(
+                    line,
+                    "venue_kind",
+                    format!("`{v}` is not a venue kind: expected {}", all.join(", ")),
+                );
+            }
+            parsed
+        });
+        if venue_kind.is_some() && kind.is_some_and(|k| k != PlaceKind::Venue) {
+            problems.push(
+                line,
+                "venue_kind",
+                format!("only a venue has a venue_kind, not a {kind_text}"),
+            );
+        }
+        let name = cols.get(row, "name");
+        if name.is_empty() {
+            problems.push(line, "name", "a name is required");
+        }
+        let unit_code = opt(cols.get(row, "unit_code")).and_then(|u| {
+            UnitCode::parse(u)
+                .map_err(|e| problems.push(line, "unit_code", e.to_string()))
+                .ok()
+        });
+        let capacity = opt(cols.get(row, "capacity")).and_then(|c| match c.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                problems.push(
+                    line,
+                    "capacity",
+                    format!("`{c}` is not a number of people (0 or more)"),
+                );
+                None
+            }
+        });
+        if let (Some(kind), true) = (kind, problems.0.len() == before) {
+            parsed.push((
+                line,
+                NewPlace {
+                    id: None,
+                    reference: reference.to_owned(),
+                    kind,
+                    venue_kind,
+                    name: name.to_owned(),
+                    unit_code,
+                    address: opt(cols.get(row, "address")).map(str::to_owned),
+                    capacity,
+                    operator: opt(cols.get(row, "operator")).map(str::to_owned),
+                },
+            ));
+        }
+    }
+    duplicates(
+        parsed.iter().map(|(line, p)| (*line, p.reference.as_str())),
+        "ref",
+        "place",
+        problems,
+    );
+    let refs: Vec<String> = parsed.iter().map(|(_, p)| p.reference.clone()).collect();
+    let taken = store.places_by_ref(&refs).await?;
+    let codes: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, p)| Some(p.unit_code.as_ref()?.as_str().to_owned()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let units = store.existing_units(&codes).await?;
+    for (line, p) in &parsed {
+        if taken.contains_key(&p.reference) {
+            problems.push(
+                *line,
+                "ref",
+                format!("place {} already exists in the database", p.reference),
+            );
+        }
+        if let Some(code) = &p.unit_code {
+            if !units.contains(code.as_str()) {
+                problems.push(
+                    *line,
+                    "unit_code",
+                    format!("unknown administrative unit {code}"),
+                );
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(None);
+    }
+    let mut bulk = audit.bulk(store).await?;
+    let first = bulk.first_free_id(IdTable::Place).await?;
+    let places: Vec<NewPlace> = parsed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, p))| NewPlace {
+            id: Some(first + i as i64),
+            ..p
+        })
+        .collect();
+    let n = bulk.places(&places).await?;
+    let ids = places
+        .first()
+        .zip(places.last())
         .and_then(|(a, b)| Some((a.id?, b.id?)));
     finish(bulk, audit, n, ids).await
 }
@@ -739,7 +1152,7 @@ async fn import_contacts(
     store: &Store,
     sheet: &Sheet,
     cols: &Columns,
-    audit: NewAuditEvent,
+    audit: Landing<'_>,
     problems: &mut Problems,
 ) -> ImportResult<Option<u64>> {
     let ids = resolve_persons(store, sheet, cols, &["a", "b"]).await?;
@@ -764,7 +1177,7 @@ async fn import_contacts(
     if !problems.is_empty() {
         return Ok(None);
     }
-    let mut bulk = store.bulk().await?;
+    let mut bulk = audit.bulk(store).await?;
     let n = bulk.contacts(&contacts).await?;
     finish(bulk, audit, n, None).await
 }
@@ -773,7 +1186,7 @@ async fn import_presences(
     store: &Store,
     sheet: &Sheet,
     cols: &Columns,
-    audit: NewAuditEvent,
+    audit: Landing<'_>,
     problems: &mut Problems,
 ) -> ImportResult<Option<u64>> {
     let ids = resolve_persons(store, sheet, cols, &["person"]).await?;
@@ -861,7 +1274,7 @@ async fn import_presences(
     if !problems.is_empty() {
         return Ok(None);
     }
-    let mut bulk = store.bulk().await?;
+    let mut bulk = audit.bulk(store).await?;
     let first_place = bulk.first_free_id(IdTable::Place).await?;
     for (i, p) in new_places.iter_mut().enumerate() {
         p.id = Some(first_place + i as i64);
@@ -883,7 +1296,7 @@ async fn import_cases(
     store: &Store,
     sheet: &Sheet,
     cols: &Columns,
-    audit: NewAuditEvent,
+    audit: Landing<'_>,
     problems: &mut Problems,
 ) -> ImportResult<Option<u64>> {
     let ids = resolve_persons(store, sheet, cols, &["person"]).await?;
@@ -960,7 +1373,7 @@ async fn import_cases(
         return Ok(None);
     }
     let cases: Vec<NewCase> = cases.into_iter().map(|(_, c)| c).collect();
-    let mut bulk = store.bulk().await?;
+    let mut bulk = audit.bulk(store).await?;
     let n = bulk.cases(&cases).await?;
     finish(bulk, audit, n, None).await
 }

@@ -23,8 +23,8 @@ pub enum Command {
     Demo(commands::demo::DemoArgs),
     /// Create or upgrade the database schema and load the official administrative units.
     Migrate(commands::migrate::MigrateArgs),
-    /// Import persons, contacts, presences or cases from a CSV or Excel file, whole or
-    /// not at all.
+    /// Import villages, places, persons, contacts, presences or cases from a CSV or
+    /// Excel file, whole or not at all.
     Import(commands::import::ImportArgs),
     /// Serve the web app and the JSON API (migrates the database first).
     Serve(commands::serve::ServeArgs),

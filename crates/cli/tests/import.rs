@@ -333,3 +333,211 @@ fn tracing_files_are_imported_against_known_persons() {
         );
     }
 }
+
+#[test]
+fn villages_and_places_are_imported_then_used_by_persons_and_presences() {
+    for env in Env::all() {
+        // The second village leaves parent_code out: it is the commune its code names.
+        let units = env.file(
+            "units.csv",
+            "code,name,parent_code\n03460-01,Bản Nà Khum,03460\n03460-02,Bản Hon,\n",
+        );
+        let out = env.import("units", &units);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2 units"));
+
+        // Places from a workbook: capacity typed as a number.
+        let path = env.dir.path().join("places.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let rows = [
+            vec![
+                "ref",
+                "kind",
+                "venue_kind",
+                "name",
+                "unit_code",
+                "address",
+                "capacity",
+            ],
+            vec![
+                "V1",
+                "venue",
+                "market",
+                "Chợ Bản Hon",
+                "03460-02",
+                "Bản Hon",
+                "",
+            ],
+            vec![
+                "C1",
+                "venue",
+                "checkpoint",
+                "Chốt kiểm soát Km 5",
+                "03460",
+                "",
+                "",
+            ],
+            vec!["R1", "room", "", "Phòng 101", "03460", "", ""],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *cell).unwrap();
+            }
+        }
+        sheet.write_number(1, 6, 500).unwrap();
+        sheet.write_number(3, 6, 2).unwrap();
+        workbook.save(&path).unwrap();
+        let out = env.import("places", &path);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("imported 3 places"));
+
+        let persons = env.file(
+            "persons.csv",
+            &format!(
+                "{PERSONS_HEADER}\n\
+                 P1,Lò Văn Minh,1980,nam,,,,,03460-01,H1\n\
+                 P2,Lò Thị Hoa,1982,nữ,,,,,03460-02,\n"
+            ),
+        );
+        let out = env.import("persons", &persons);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let presences = env.file(
+            "presences.csv",
+            "person,place,kind,start,end\n\
+             P1,V1,venue,2021-05-04T08:08:00+07:00,2021-05-04T11:01:00+07:00\n\
+             P2,V1,venue,2021-05-04T09:00:00+07:00,2021-05-04T09:30:00+07:00\n",
+        );
+        let out = env.import("presences", &presences);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let (village, market, room, counts, events) = env.store(async |s| {
+            let village = s
+                .unit(&phongdich_domain::UnitCode::parse("03460-02").unwrap())
+                .await
+                .unwrap();
+            let market = s.place_by_ref("V1").await.unwrap();
+            let room = s.place_by_ref("R1").await.unwrap();
+            let counts = s.counts().await.unwrap();
+            let events = s
+                .audit_events(Some(("import", "places:places.xlsx")), 5)
+                .await
+                .unwrap();
+            (village, market, room, counts, events)
+        });
+        assert_eq!(village.name, "Bản Hon");
+        assert_eq!(village.level, phongdich_domain::AdminLevel::Village);
+        assert_eq!(village.parent.unwrap().as_str(), "03460");
+        assert_eq!(market.venue_kind, Some(phongdich_domain::VenueKind::Market));
+        assert_eq!(market.unit_code.unwrap().as_str(), "03460-02");
+        assert_eq!((market.capacity, room.capacity), (Some(500), Some(2)));
+        // The presences named the imported place rather than creating one.
+        assert_eq!((counts.places, counts.presences), (3, 2));
+        assert_eq!(events.len(), 1);
+        assert!(events[0]
+            .event
+            .after_json
+            .as_deref()
+            .unwrap()
+            .contains("\"rows\":3"));
+    }
+}
+
+#[test]
+fn bad_villages_are_all_reported_and_nothing_is_imported() {
+    for env in Env::all() {
+        let file = env.file(
+            "units.csv",
+            "code,name,parent_code\n\
+             03460,Xã Bản Giang,12\n\
+             03460-01,,03460\n\
+             03460-02,Bản A,03463\n\
+             99999-01,Bản B,\n\
+             03460-03,Bản C,03460\n\
+             03460-03,Bản C mới,03460\n\
+             00001-01,Tổ dân phố 1,00001\n\
+             03460-04,Bản D,105\n",
+        );
+        let out = env.import("units", &file);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        for expected in [
+            "line 2, column code: 03460 is an official commune code",
+            "line 3, column name: a name is required",
+            "line 4, column parent_code: village 03460-02 belongs under commune 03460, the code it starts with, not 03463",
+            "line 5, column parent_code: unknown commune 99999",
+            "line 7, column code: village 03460-03 is already on line 6",
+            "line 8, column parent_code: commune 00001 (Phường Phúc Xá) is not in province 12",
+            "line 9, column parent_code: village 03460-04 belongs under commune 03460",
+            "nothing was imported",
+        ] {
+            assert!(err.contains(expected), "{expected} not in {err}");
+        }
+        let villages = env.store(async |s| {
+            s.units_at_level(phongdich_domain::AdminLevel::Village)
+                .await
+                .unwrap()
+                .len()
+        });
+        assert_eq!(villages, 0);
+
+        // A village already in the database.
+        let good = env.file("good.csv", "code,name\n03460-01,Bản Nà Khum\n");
+        let out = env.import("units", &good);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = env.import("units", &good);
+        assert!(
+            stderr(&out).contains("line 2, column code: village 03460-01 already exists"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn bad_places_are_all_reported_and_nothing_is_imported() {
+    for env in Env::all() {
+        let file = env.file(
+            "places.csv",
+            "ref,kind,venue_kind,name,unit_code,address,capacity\n\
+             ,venue,market,Chợ,03460,,\n\
+             V1,boat,,Thuyền,,,\n\
+             V2,room,market,Phòng 1,03460,,2\n\
+             V3,venue,stadium,Sân vận động,03460,,\n\
+             V4,venue,market,Chợ Km 5,99999,,\n\
+             V5,venue,market,Chợ Km 6,03460,,-3\n\
+             V6,venue,market,Chợ Km 7,03460,,10\n\
+             V6,venue,market,Chợ Km 8,03460,,10\n\
+             V7,venue,market,,03460,,\n",
+        );
+        let out = env.import("places", &file);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        for expected in [
+            "line 2, column ref: a place reference is required",
+            "line 3, column kind: `boat` is not a place kind",
+            "line 4, column venue_kind: only a venue has a venue_kind, not a room",
+            "line 5, column venue_kind: `stadium` is not a venue kind",
+            "line 6, column unit_code: unknown administrative unit 99999",
+            "line 7, column capacity: `-3` is not a number of people",
+            "line 9, column ref: place V6 is already on line 8",
+            "line 10, column name: a name is required",
+        ] {
+            assert!(err.contains(expected), "{expected} not in {err}");
+        }
+        assert_eq!(env.store(async |s| s.counts().await.unwrap().places), 0);
+
+        let good = env.file(
+            "good.csv",
+            "ref,kind,name,unit_code\nQ1,venue,Khu cách ly Tam Đường,03460\n",
+        );
+        let out = env.import("places", &good);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = env.import("places", &good);
+        assert!(
+            stderr(&out).contains("line 2, column ref: place Q1 already exists in the database"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

@@ -11,8 +11,24 @@ use crate::error::{Result, StoreError};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, Arguments};
+use sqlx::{Any, AnyPool, Arguments, ConnectOptions};
 use std::fmt;
+use std::time::Duration;
+
+/// A statement slower than this is logged: as a warning on the shared pool (where a
+/// page or an API call waits for it), at debug level on the bulk connections.
+pub(crate) const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
+/// Connection options for bulk work (loads, index builds, full scans, migrations,
+/// `vacuum`): every statement, slow or not, is logged at debug level. A copy of
+/// millions of rows or a scan of a province is slow by nature; sqlx's "slow statement"
+/// warning would only bury the warnings that matter, from the shared pool's ordinary
+/// queries.
+pub(crate) fn quiet<O: ConnectOptions>(options: O) -> O {
+    options
+        .log_statements(log::LevelFilter::Debug)
+        .log_slow_statements(log::LevelFilter::Debug, SLOW_STATEMENT)
+}
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +99,10 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// the `Any` layer builds a generic row for every row, which costs more than the
     /// database itself on scans of millions of rows.
     fn scan_i64x6(&self, sql: &'static str) -> BoxStream<'_, Result<[i64; 6]>>;
+    /// A pool for long reads through the `Any` driver (the pages of a full scan):
+    /// statements logged at debug level ([`quiet`]), and on PostgreSQL without the
+    /// shared pool's statement timeout. Its connections open when first needed.
+    fn scan_pool(&self) -> &AnyPool;
 }
 
 /// One open bulk-load transaction.
@@ -255,6 +275,24 @@ mod tests {
             Some(BackendKind::Postgres)
         );
         assert!(BackendKind::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn bulk_connections_log_slow_statements_at_debug() {
+        use std::str::FromStr;
+        let default = sqlx::any::AnyConnectOptions::from_str("sqlite://x.db").unwrap();
+        assert_eq!(
+            default.log_settings.slow_statements_level,
+            log::LevelFilter::Warn,
+            "the shared pool keeps sqlx's warning"
+        );
+        let bulk = quiet(default);
+        assert_eq!(bulk.log_settings.statements_level, log::LevelFilter::Debug);
+        assert_eq!(
+            bulk.log_settings.slow_statements_level,
+            log::LevelFilter::Debug
+        );
+        assert_eq!(bulk.log_settings.slow_statements_duration, SLOW_STATEMENT);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! their table. Nothing is visible to others until [`BulkLoader::commit`]; dropping the
 //! loader rolls everything back.
 
-use crate::backend::{BulkRow, BulkSink, FieldSink, RowBatch, Table};
+use crate::backend::{BackendKind, BulkRow, BulkSink, FieldSink, RowBatch, Table};
 use crate::error::Result;
 use crate::trace::TraceLevel;
 use crate::{
@@ -276,20 +276,98 @@ impl BulkLoader {
     /// every "index-only" scan reads the table too (a commune's contact list: 50 ms
     /// before, 7 ms after, on the 500,000-person demo). SQLite's queries do not depend
     /// on statistics (they name their indexes where it matters).
-    pub async fn commit(mut self) -> Result<()> {
-        for table in std::mem::take(&mut self.rebuild) {
-            for (_, create) in table.deferred_indexes {
+    pub async fn commit(self) -> Result<()> {
+        self.commit_with_progress(|_| {}).await
+    }
+
+    /// [`BulkLoader::commit`], telling `progress` as each step starts: index builds,
+    /// the commit itself, then each table's statistics (PostgreSQL). On a province the
+    /// index builds take tens of seconds: a command line shows them as a bar.
+    pub async fn commit_with_progress(
+        mut self,
+        mut progress: impl FnMut(CommitProgress) + Send,
+    ) -> Result<()> {
+        let rebuild = std::mem::take(&mut self.rebuild);
+        let analyze: &[&'static str] = match self.store.backend() {
+            BackendKind::Postgres => &self.started,
+            BackendKind::Sqlite => &[],
+        };
+        let total = rebuild
+            .iter()
+            .map(|t| t.deferred_indexes.len())
+            .sum::<usize>()
+            + 1
+            + analyze.len();
+        let mut done = 0;
+        let mut step = |step: CommitStep| {
+            progress(CommitProgress { done, total, step });
+            done += 1;
+        };
+        for table in rebuild {
+            for (index, create) in table.deferred_indexes {
+                step(CommitStep::BuildIndex {
+                    table: table.name,
+                    index,
+                });
                 self.sink.execute(create).await?;
             }
         }
+        step(CommitStep::Commit);
         self.sink.commit().await?;
-        // Not on the shared pool: its statement timeout would cut the vacuum of a
-        // province's presences.
-        self.store
-            .inner
-            .backend
-            .refresh_statistics(&self.started)
-            .await
+        for table in analyze {
+            step(CommitStep::Analyze { table });
+            // Not on the shared pool: its statement timeout would cut the vacuum of a
+            // province's presences.
+            self.store
+                .inner
+                .backend
+                .refresh_statistics(std::slice::from_ref(table))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Where [`BulkLoader::commit_with_progress`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitProgress {
+    /// Steps finished.
+    pub done: usize,
+    /// Steps in all.
+    pub total: usize,
+    /// The step starting now.
+    pub step: CommitStep,
+}
+
+/// One step of a bulk load's commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitStep {
+    /// Building a secondary index dropped for the load.
+    BuildIndex {
+        /// The table.
+        table: &'static str,
+        /// The index.
+        index: &'static str,
+    },
+    /// Committing (on PostgreSQL, checking the foreign keys suspended for the load
+    /// first).
+    Commit,
+    /// Refreshing the planner's statistics of a table written (PostgreSQL).
+    Analyze {
+        /// The table.
+        table: &'static str,
+    },
+}
+
+impl fmt::Display for CommitStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BuildIndex { table, index } => {
+                write!(f, "lập chỉ mục {index} (building an index of {table})")
+            }
+            Self::Commit => f.write_str("ghi dữ liệu (committing)"),
+            Self::Analyze { table } => write!(f, "thống kê {table} (vacuum, analyze)"),
+        }
     }
 }
 

@@ -147,16 +147,16 @@ impl Store {
     }
 
     /// Every contact, in id order, as a stream. It reads pages of 10,000 contacts by
-    /// id, each its own short statement (one statement over millions of rows would
-    /// outlast [`crate::STATEMENT_TIMEOUT_SECONDS`] on PostgreSQL), so it is not one
-    /// snapshot: a contact added while it runs is seen if its id comes after the page
-    /// being read.
+    /// id, each its own short statement, so it is not one snapshot: a contact added
+    /// while it runs is seen if its id comes after the page being read. The pages run
+    /// on the backend's scan pool (statements logged at debug level, no statement
+    /// timeout), not on the shared pool.
     pub fn stream_contacts(&self) -> BoxStream<'_, Result<Contact>> {
         stream::try_unfold(Some(i64::MIN), move |after| async move {
             let Some(after) = after else { return Ok(None) };
             let rows = sqlx::query(CONTACT_SCAN_PAGE)
                 .bind(after)
-                .fetch_all(self.pool())
+                .fetch_all(self.inner.backend.scan_pool())
                 .await?;
             let page = rows
                 .iter()

@@ -80,7 +80,7 @@ pub mod users;
 
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use backend::{redact_url, BackendKind};
-pub use bulk::{BulkLoader, IdTable};
+pub use bulk::{BulkLoader, CommitProgress, CommitStep, IdTable};
 pub use cases::{CaseQuery, CaseRecord, CaseRow, CommuneCount, NewCase, NewTest, TestRecord};
 pub use contacts::{Contact, ContactQuery, NewContact};
 pub use error::{Result, StoreError};

@@ -1,9 +1,10 @@
 //! Batched look-ups by key, for imports: which of these references, identity numbers
-//! or unit codes already exist, in a few queries for any number of keys.
+//! or unit codes already exist (and what they are), in a few queries for any number
+//! of keys.
 
 use crate::error::Result;
 use crate::{corrupt, Store};
-use phongdich_domain::PlaceKind;
+use phongdich_domain::{AdminUnit, PlaceKind};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -95,6 +96,22 @@ impl Store {
             .fetch_in("select code from admin_unit where code in", codes)
             .await?;
         rows.iter().map(|r| Ok(r.try_get("code")?)).collect()
+    }
+
+    /// The units among `codes` that exist, by code.
+    pub async fn units_by_code(&self, codes: &[String]) -> Result<HashMap<String, AdminUnit>> {
+        let rows = self
+            .fetch_in(
+                "select code, name, level, parent_code from admin_unit where code in",
+                codes,
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let unit = crate::admin::unit_from_row(r)?;
+                Ok((unit.code.as_str().to_owned(), unit))
+            })
+            .collect()
     }
 
     /// The persons among `person_ids` that already have a case.

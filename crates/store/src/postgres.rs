@@ -3,18 +3,20 @@
 //! `copy ... from stdin` (text format) on a second, PostgreSQL-typed pool without that
 //! timeout, in one transaction, and move each table's identity sequence past the ids
 //! loaded. Migrations, full scans and the `vacuum (analyze)` after a load also run on
-//! that second pool: they may take minutes on a province.
+//! that second pool: they may take minutes on a province, so its statements are logged
+//! at debug level, slow or not (the shared pool keeps sqlx's slow-statement warning).
 
-use crate::backend::{Backend, BackendKind, BulkSink, FieldSink, RowBatch, Table};
+use crate::backend::{quiet, Backend, BackendKind, BulkSink, FieldSink, RowBatch, Table};
 use crate::error::Result;
 use crate::STATEMENT_TIMEOUT_SECONDS;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, StreamExt};
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AnyPool, Executor, Postgres, Transaction};
 use std::io::Write as _;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// This backend's embedded migrations.
@@ -27,8 +29,11 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresBackend {
     /// Bulk loads, full scans, migrations and `vacuum` use it; connections open when
-    /// first needed, without a statement timeout.
+    /// first needed, without a statement timeout, and log statements at debug level.
     copy_pool: PgPool,
+    /// Pages of full scans read through the `Any` driver ([`Backend::scan_pool`]):
+    /// no statement timeout, statements logged at debug level; opens when first used.
+    scan_pool: AnyPool,
 }
 
 impl PostgresBackend {
@@ -51,8 +56,18 @@ impl PostgresBackend {
         let copy_pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy(url)?;
-        Ok((pool, Self { copy_pool }))
+            .connect_lazy_with(quiet(PgConnectOptions::from_str(url)?));
+        let scan_pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(quiet(AnyConnectOptions::from_str(url)?));
+        Ok((
+            pool,
+            Self {
+                copy_pool,
+                scan_pool,
+            },
+        ))
     }
 }
 
@@ -105,6 +120,10 @@ impl Backend for PostgresBackend {
                     .map_err(Into::into)
             })
             .boxed()
+    }
+
+    fn scan_pool(&self) -> &AnyPool {
+        &self.scan_pool
     }
 }
 

@@ -1,15 +1,17 @@
 //! The SQLite backend: one file in WAL mode with foreign keys on; bulk loads are
 //! multi-row `insert` statements of up to [`MAX_ROWS_PER_INSERT`] rows, all in one
-//! `begin immediate` transaction.
+//! `begin immediate` transaction, on connections of their own that log statements at
+//! debug level (so do the full scans).
 
-use crate::backend::{ArgSink, Backend, BackendKind, BulkSink, RowBatch, Table};
+use crate::backend::{quiet, ArgSink, Backend, BackendKind, BulkSink, RowBatch, Table};
 use crate::error::{Result, StoreError};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, StreamExt};
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::str::FromStr;
 use std::time::Duration;
 
 /// This backend's embedded migrations.
@@ -27,9 +29,40 @@ const BUSY_TIMEOUT_MS: u32 = 10_000;
 /// The SQLite implementation of [`Backend`].
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteBackend {
-    pool: AnyPool,
-    /// Native pool for full scans ([`Backend::scan_i64x6`]); opens when first used.
+    /// Bulk loads and migrations: the shared pool's settings, statements logged at
+    /// debug level ([`quiet`]); opens when first used.
+    bulk_pool: AnyPool,
+    /// Native pool for full scans ([`Backend::scan_i64x6`]), logged at debug level
+    /// too; opens when first used.
     scan_pool: SqlitePool,
+}
+
+/// What every read-write connection sets up, in the shared pool and the bulk one.
+fn read_write(options: AnyPoolOptions) -> AnyPoolOptions {
+    options
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers (the web pages) run while a writer (an import) works.
+                // It is a property of the file: set it only when it is not set yet,
+                // since setting it takes a lock that a running load holds.
+                let mode: String = sqlx::query_scalar("pragma journal_mode")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    conn.execute("pragma journal_mode = wal").await?;
+                }
+                conn.execute("pragma synchronous = normal").await?;
+                conn.execute("pragma foreign_keys = on").await?;
+                // 64 MiB of page cache (the default is 2 MiB): bulk loads and index
+                // builds over millions of rows stay in memory.
+                conn.execute(format!("pragma cache_size = -{CACHE_KIB}").as_str())
+                    .await?;
+                conn.execute(format!("pragma busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+                    .await?;
+                Ok(())
+            })
+        })
 }
 
 impl SqliteBackend {
@@ -42,38 +75,26 @@ impl SqliteBackend {
                     .into(),
             ));
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // WAL lets readers (the web pages) run while a writer (an import) works.
-                    // It is a property of the file: set it only when it is not set yet,
-                    // since setting it takes a lock that a running load holds.
-                    let mode: String = sqlx::query_scalar("pragma journal_mode")
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    if !mode.eq_ignore_ascii_case("wal") {
-                        conn.execute("pragma journal_mode = wal").await?;
-                    }
-                    conn.execute("pragma synchronous = normal").await?;
-                    conn.execute("pragma foreign_keys = on").await?;
-                    // 64 MiB of page cache (the default is 2 MiB): bulk loads and index
-                    // builds over millions of rows stay in memory.
-                    conn.execute(format!("pragma cache_size = -{CACHE_KIB}").as_str())
-                        .await?;
-                    conn.execute(format!("pragma busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect(&with_create_mode(url))
+        let url = with_create_mode(url);
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = read_write(AnyPoolOptions::new().max_connections(4))
+            .connect_with(options.clone())
             .await?;
+        // A load and a scan may overlap (the engine reads while an import commits);
+        // SQLite itself lets one writer at a time in.
+        let bulk_pool =
+            read_write(AnyPoolOptions::new().max_connections(2)).connect_lazy_with(quiet(options));
         let scan_pool = SqlitePoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy(&with_create_mode(url))?;
-        Ok((pool.clone(), Self { pool, scan_pool }))
+            .connect_lazy_with(quiet(SqliteConnectOptions::from_str(&url)?));
+        Ok((
+            pool,
+            Self {
+                bulk_pool,
+                scan_pool,
+            },
+        ))
     }
 }
 
@@ -93,9 +114,10 @@ impl Backend for SqliteBackend {
     }
 
     fn migrate(&self) -> BoxFuture<'_, Result<()>> {
-        // SQLite has no statement timeout: the shared pool will do.
+        // SQLite has no statement timeout; the bulk pool logs a long migration (an
+        // index over millions of rows) at debug level.
         Box::pin(async move {
-            MIGRATOR.run(&self.pool).await?;
+            MIGRATOR.run(&self.bulk_pool).await?;
             Ok(())
         })
     }
@@ -116,7 +138,7 @@ impl Backend for SqliteBackend {
         Box::pin(async move {
             // `immediate` takes the write lock now, so reads of max(id) inside the load
             // cannot be overtaken by another writer.
-            let tx = self.pool.begin_with("begin immediate").await?;
+            let tx = self.bulk_pool.begin_with("begin immediate").await?;
             Ok(Box::new(SqliteSink { tx }) as Box<dyn BulkSink>)
         })
     }
@@ -129,6 +151,10 @@ impl Backend for SqliteBackend {
                     .map_err(Into::into)
             })
             .boxed()
+    }
+
+    fn scan_pool(&self) -> &AnyPool {
+        &self.bulk_pool
     }
 }
 

@@ -4,10 +4,15 @@
 //! `presences.csv` (`person,place,kind,start,end`), `cases.csv`
 //! (`person,infectious_from,isolated_at`), `persons.csv`
 //! (`ref,full_name,birth,sex,id_number,nationality,phone,address,unit_code,household`),
-//! and, for a loader that wants the whole province, `units.csv`
-//! (`code,name,level,parent`), `places.csv`
-//! (`ref,kind,venue_kind,name,unit_code,address,capacity,operator`) and `tests.csv`
+//! and, for a loader that wants the whole province, `units.csv` (`code,name,parent_code`:
+//! the villages, under their communes), `places.csv`
+//! (`ref,kind,venue_kind,name,unit_code,address,capacity,operator`: every place the
+//! presences name, households' homes included) and `tests.csv`
 //! (`person,sampled_at,kind,result`). Instants are RFC 3339 in +07:00.
+//!
+//! `units.csv`, `places.csv`, `persons.csv`, `contacts.csv`, `presences.csv` and
+//! `cases.csv` are also the formats of `phongdich import`: imported in that order into
+//! an empty database, they give the province back (`crates/cli/tests/round_trip.rs`).
 //!
 //! The three files the tracer reads (`contacts.csv`, `presences.csv`, `cases.csv`) are
 //! written by `phongdich-interchange`'s writers, so their format is defined in one
@@ -132,7 +137,7 @@ impl CsvExport {
     pub fn create(dir: impl Into<PathBuf>) -> Result<Self, ExportError> {
         let dir = dir.into();
         Ok(Self {
-            units: Out::create(&dir, FILES[0], &["code", "name", "level", "parent"])?,
+            units: Out::create(&dir, FILES[0], &["code", "name", "parent_code"])?,
             places: Out::create(
                 &dir,
                 FILES[1],
@@ -192,7 +197,7 @@ impl Sink for CsvExport {
 
     fn unit(&mut self, v: &Village<'_>) -> Result<(), ExportError> {
         self.units
-            .row([v.code.as_str(), v.name, "village", v.commune.as_str()])
+            .row([v.code.as_str(), v.name, v.commune.as_str()])
     }
 
     fn household(&mut self, _: &Household<'_>) -> Result<(), ExportError> {

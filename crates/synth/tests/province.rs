@@ -175,6 +175,12 @@ fn exported_files_have_the_interchange_headers() {
         header("persons.csv"),
         "ref,full_name,birth,sex,id_number,nationality,phone,address,unit_code,household"
     );
+    // The formats of `phongdich import units` and `phongdich import places`.
+    assert_eq!(header("units.csv"), "code,name,parent_code");
+    assert_eq!(
+        header("places.csv"),
+        "ref,kind,venue_kind,name,unit_code,address,capacity,operator"
+    );
 }
 
 #[test]

@@ -45,8 +45,9 @@ pub struct DemoArgs {
     /// replaced if it exists].
     #[arg(long)]
     pub database_url: Option<String>,
-    /// Write the interchange files (persons, places, presences, contacts, cases, tests)
-    /// to this directory and exit.
+    /// Write the province as CSV files (units, places, persons, presences, contacts,
+    /// cases, tests; all but tests in `phongdich import`'s formats) to this directory
+    /// and exit.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
 }
@@ -287,14 +288,19 @@ impl<'r> StoreSink<'r> {
         Ok(())
     }
 
-    /// Writes what is buffered and commits the load (indexes are rebuilt here);
-    /// returns what the demo accounts are scoped to.
-    fn commit(mut self) -> Result<DemoRefs, StoreError> {
+    /// Writes what is buffered and commits the load (indexes are rebuilt here), with
+    /// `bar` following the steps; returns what the demo accounts are scoped to.
+    fn commit(mut self, bar: &ProgressBar) -> Result<DemoRefs, StoreError> {
+        bar.set_message("ghi dữ liệu (writing the last rows)");
         self.flush()?;
         let Self {
             rt, loader, refs, ..
         } = self;
-        rt.block_on(loader.commit())?;
+        rt.block_on(loader.commit_with_progress(|p| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(p.step.to_string());
+        }))?;
         Ok(refs)
     }
 
@@ -467,12 +473,17 @@ fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs
     let mut sink = StoreSink::new(&rt, &store)?;
     let counts = build(args, &mut sink)?;
     tracing::info!("committing and building indexes");
-    // Index building takes tens of seconds at full size: keep a spinner going.
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message("ghi dữ liệu, lập chỉ mục (committing, building indexes)");
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let committed = sink.commit();
-    spinner.finish_and_clear();
+    // Index building takes tens of seconds at full size: a bar of the commit's steps
+    // (each index, the commit, statistics), its spinner kept turning within a step.
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg} {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let committed = sink.commit(&bar);
+    bar.finish_and_clear();
     let refs = committed?;
     rt.block_on(store.close());
     log_summary(&counts, started.elapsed());
