@@ -6,6 +6,7 @@
 #   bench/http/run.sh URL USERNAME PASSWORD [DURATION] [CONNECTIONS]
 #
 # e.g. bench/http/run.sh http://127.0.0.1:8099 xa 'the password demo printed' 30s 8
+# TARGETS="search api-search" bench/http/run.sh ... runs only those targets.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 base=${1:?URL}; user=${2:?USERNAME}; pass=${3:?PASSWORD}
@@ -22,7 +23,7 @@ session=$(awk '$6 == "pd_session" { print $7 }' "$jar")
 [ -n "$session" ] || { echo "sign-in as $user failed" >&2; exit 1; }
 
 echo "# $(date -u +%FT%TZ) $base as $user; wrk 1 thread, $connections connections, $duration each; load $(cut -d' ' -f1-3 /proc/loadavg)"
-for target in search contacts api-search api-contacts; do
+for target in ${TARGETS:-search contacts api-search api-contacts}; do
   # One request first, so that a cold cache is not part of the run.
   case $target in
     search) warm=/persons?q=nguyen ;; contacts) warm=/contacts ;;

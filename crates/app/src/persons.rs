@@ -70,8 +70,11 @@ pub struct PersonRow {
 pub struct SearchPage {
     /// The rows.
     pub items: Vec<PersonRow>,
-    /// How many matched.
+    /// How many matched; with `total_capped`, a lower bound.
     pub total: u64,
+    /// More than `total` matched: a name search over a whole province stops counting
+    /// past [`phongdich_store::persons::SEARCH_TOTAL_CAP`].
+    pub total_capped: bool,
     /// The cursor of the next page, if any.
     pub next_cursor: Option<String>,
 }
@@ -306,8 +309,10 @@ impl App {
             .await?;
         let next = offset + page.items.len() as u64;
         Ok(SearchPage {
-            next_cursor: (next < page.total && !page.items.is_empty()).then(|| next.to_string()),
+            next_cursor: ((next < page.total || page.total_capped) && !page.items.is_empty())
+                .then(|| next.to_string()),
             total: page.total,
+            total_capped: page.total_capped,
             items: page
                 .items
                 .into_iter()

@@ -290,3 +290,37 @@ async fn a_partner_system_enters_a_test_registers_a_case_and_reads_the_levels() 
         }
     }
 }
+
+#[tokio::test]
+async fn a_province_wide_search_says_more_than_a_thousand() {
+    let app = TestApp::start(fresh_sqlite().await.unwrap()).await;
+    let rows: Vec<_> = (0..1_010)
+        .map(|i| person(&format!("P{i:04}"), &format!("Nguyễn Văn {i:04}"), None))
+        .collect();
+    let mut bulk = app.db.store.bulk().await.unwrap();
+    bulk.persons(&rows).await.unwrap();
+    bulk.commit().await.unwrap();
+    app.add_user("tinh", "mật khẩu tỉnh dài", "province_officer", "12")
+        .await;
+    let cookie = app.signed_in("tinh", "mật khẩu tỉnh dài").await;
+    let res = app.get("/api/v1/persons?q=nguyen", Some(&cookie)).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 1000);
+    assert_eq!(body["total_capped"], true);
+    assert!(body["next_cursor"].is_string());
+    let res = app
+        .get("/api/v1/persons?q=nguyen+van+0007", Some(&cookie))
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&body["total"], &body["total_capped"]),
+        (&1.into(), &false.into())
+    );
+    let html = app
+        .get("/persons?q=nguyen", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("hơn 1.000 kết quả"), "{html}");
+}

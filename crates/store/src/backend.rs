@@ -95,10 +95,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     fn refresh_statistics<'a>(&'a self, tables: &'a [&'static str]) -> BoxFuture<'a, Result<()>>;
     /// Starts a bulk load: one transaction that [`BulkSink::commit`] ends.
     fn begin_bulk(&self) -> BoxFuture<'_, Result<Box<dyn BulkSink>>>;
-    /// Runs a full-table scan of six integer columns through the backend's own driver:
-    /// the `Any` layer builds a generic row for every row, which costs more than the
-    /// database itself on scans of millions of rows.
-    fn scan_i64x6(&self, sql: &'static str) -> BoxStream<'_, Result<[i64; 6]>>;
+    /// Runs a full scan whose `columns` columns are all non-null integers, by the
+    /// backend's fastest path (SQLite: its C library on a blocking thread; PostgreSQL:
+    /// `copy ... to stdout` in binary), and yields the rows in batches, laid end to end
+    /// (`columns` values a row). The `Any` layer, or even sqlx's native rows, cost more
+    /// per row than the database itself on scans of millions of rows (the tracing
+    /// engine's build).
+    fn scan_i64(&self, sql: &'static str, columns: usize) -> BoxStream<'_, Result<Vec<i64>>>;
     /// A pool for long reads through the `Any` driver (the pages of a full scan):
     /// statements logged at debug level ([`quiet`]), and on PostgreSQL without the
     /// shared pool's statement timeout. Its connections open when first needed.

@@ -142,6 +142,9 @@ impl BulkLoader {
         let table = T::TABLE;
         if !self.started.contains(&table.name) {
             self.started.push(table.name);
+            // Tables filled by its triggers (person search words) get statistics too.
+            self.started
+                .extend(crate::persons::derived_tables(table).iter().copied());
             self.defer_indexes(table).await?;
         }
         let ids = if table.has_id {

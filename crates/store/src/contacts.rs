@@ -3,7 +3,7 @@
 use crate::backend::{BulkRow, FieldSink, Table};
 use crate::error::{Result, StoreError};
 use crate::places::interval_from_row;
-use crate::Store;
+use crate::{corrupt, Store};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use phongdich_domain::{Interval, Timestamp, UnitCode};
 use sqlx::any::AnyRow;
@@ -77,6 +77,25 @@ pub struct Contact {
     /// Setting.
     pub setting: Option<String>,
 }
+
+/// A contact as the tracing engine reads it: who met whom, when (without the
+/// setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactSpan {
+    /// Id.
+    pub id: i64,
+    /// One person's id.
+    pub a_id: i64,
+    /// The other's.
+    pub b_id: i64,
+    /// When.
+    pub interval: Interval,
+}
+
+/// The full contact scan of [`Store::contact_batches`], in id order.
+const CONTACT_SCAN: &str = "select id, a_id, b_id, start_at, end_at from contact order by id";
+/// Columns of [`CONTACT_SCAN`].
+const CONTACT_SCAN_COLUMNS: usize = 5;
 
 /// A page of the contact list of a jurisdiction: newest first, continued after the
 /// last row of the previous page (keyset pagination: every page costs the same).
@@ -176,6 +195,34 @@ impl Store {
         })
         .try_flatten()
         .boxed()
+    }
+
+    /// Every contact, in id order, in batches of thousands, without their settings:
+    /// the tracing engine's read at start, by the backend's fastest path
+    /// (`Backend::scan_i64`), one statement (one snapshot). The same contacts as
+    /// [`Store::stream_contacts`] (`tests/contract.rs`,
+    /// `fast_scans_return_the_rows_of_the_paged_reads`).
+    pub fn contact_batches(&self) -> BoxStream<'_, Result<Vec<ContactSpan>>> {
+        self.inner
+            .backend
+            .scan_i64(CONTACT_SCAN, CONTACT_SCAN_COLUMNS)
+            .map(|values| {
+                values?
+                    .chunks_exact(CONTACT_SCAN_COLUMNS)
+                    .map(|row| {
+                        let (start, end) = (row[3], row[4]);
+                        Ok(ContactSpan {
+                            id: row[0],
+                            a_id: row[1],
+                            b_id: row[2],
+                            interval: Interval::new(Timestamp(start), Timestamp(end)).map_err(
+                                |_| corrupt("contact.start_at/end_at", &format!("{start}..{end}")),
+                            )?,
+                        })
+                    })
+                    .collect()
+            })
+            .boxed()
     }
 
     /// One page of the contact list of a jurisdiction, newest first (by start, then

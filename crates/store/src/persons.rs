@@ -1,7 +1,7 @@
 //! Persons and households: insert, look up, search by name without diacritics, by
 //! identity number or by phone.
 
-use crate::backend::{BulkRow, FieldSink, Table};
+use crate::backend::{BackendKind, BulkRow, FieldSink, Table};
 use crate::error::{Result, StoreError};
 use crate::{corrupt, Store};
 use phongdich_domain::text::fold;
@@ -35,9 +35,34 @@ pub(crate) static PERSON: Table = Table {
         "household_id",
     ],
     has_id: true,
-    deferred_indexes: &[],
+    // Indexes of the name-word table the person triggers fill (migration 0009): a load
+    // into an empty `person` builds them once at commit.
+    deferred_indexes: &[
+        (
+            "person_name_word_idx",
+            "create index person_name_word_idx on person_name_word (word, name_folded, person_id)",
+        ),
+        (
+            "person_name_word_person_idx",
+            "create index person_name_word_person_idx on person_name_word (person_id, word)",
+        ),
+    ],
     foreign_keys: &[],
 };
+
+/// The tables that triggers write when rows go into `table`: a bulk load refreshes
+/// their statistics with its own tables'.
+pub(crate) fn derived_tables(table: &Table) -> &'static [&'static str] {
+    if table.name == PERSON.name {
+        &["person_name_word"]
+    } else {
+        &[]
+    }
+}
+
+/// A name search counts its matches up to this many; beyond, the total says "more
+/// than" ([`Page::total_capped`]).
+pub const SEARCH_TOTAL_CAP: u64 = 1_000;
 
 /// A household to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,15 +185,21 @@ pub struct Person {
 }
 
 /// A search over persons.
+///
+/// A name matches when each of its words but the last is a word of the person's name
+/// and the last is a word or the start of one ("nguyen van a" finds "Nguyễn Văn An"
+/// and "Nguyễn Văn Anh"); names where the last is a whole word too come first, then
+/// the rest; each group in name order (a prefix-only group, province-wide, by the
+/// word matched, then name).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonQuery {
-    /// A name (any case, with or without diacritics, prefix or part), an identity
-    /// number or a phone number. Empty lists everyone.
+    /// Words of a name (any case, with or without diacritics, the last one whole or
+    /// its start), an identity number or a phone number. Empty lists everyone.
     pub text: String,
     /// Only persons living in this unit or under it (a district finds its communes and
     /// their villages, a commune its villages).
     pub unit: Option<UnitCode>,
-    /// Rows to skip. Past the last match the page is empty (with the true total); an
+    /// Rows to skip. Past the last match the page is empty (with the total); an
     /// offset past `i64::MAX` counts as `i64::MAX`.
     pub offset: u64,
     /// Rows to return (at most 500; 0 means 50).
@@ -180,8 +211,11 @@ pub struct PersonQuery {
 pub struct Page<T> {
     /// The rows of this page.
     pub items: Vec<T>,
-    /// How many rows matched in all.
+    /// How many rows matched in all; with [`Page::total_capped`], a lower bound.
     pub total: u64,
+    /// The count stopped: more than `total` rows matched. A province-wide name search
+    /// counts up to [`SEARCH_TOTAL_CAP`] (or just past the page asked for, if deeper).
+    pub total_capped: bool,
 }
 
 pub(crate) const PERSON_COLUMNS: &str =
@@ -260,18 +294,6 @@ pub(crate) fn person_conflict(person: &NewPerson) -> impl Fn(&str) -> Option<Str
             None
         }
     }
-}
-
-/// Escapes `%`, `_` and `\` for a `like ... escape '\'` pattern.
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// What a search text is.
@@ -403,80 +425,58 @@ impl Store {
         row.as_ref().map(person_from_row).transpose()
     }
 
-    /// Searches persons: by identity number or phone when the text is one, else by
-    /// name folded without diacritics ("nguyen van an" finds "Nguyễn Văn An"), names
-    /// that start with the text first, then names that contain it.
+    /// Searches persons: by identity number or phone when the text is one, else by the
+    /// words of the name folded without diacritics (see [`PersonQuery`]).
+    ///
+    /// A name searched province-wide (no unit) goes through the name-word index and
+    /// counts up to [`SEARCH_TOTAL_CAP`]; inside a unit it reads the unit's names
+    /// (`person_unit_idx`) and counts them all.
     pub async fn search_persons(&self, query: &PersonQuery) -> Result<Page<Person>> {
         let limit = match query.limit {
             0 => 50,
             n => n.min(500),
         };
-        let mut conditions = Vec::new();
-        let mut order = "name_folded, id";
-        let (key, prefix) = match search_key(&query.text) {
-            SearchKey::All => (None, None),
-            SearchKey::IdNumber(n) => {
-                conditions.push("id_number = $1");
-                (Some(n), None)
-            }
-            SearchKey::Phone(p) => {
-                conditions.push("phone = $1");
-                (Some(p), None)
-            }
+        let (key, condition) = match search_key(&query.text) {
+            SearchKey::All => (None, "$1 is null"),
+            SearchKey::IdNumber(n) => (Some(n), "id_number = $1"),
+            SearchKey::Phone(p) => (Some(p), "phone = $1"),
             SearchKey::Name(name) => {
-                conditions.push("name_folded like $1 escape '\\'");
-                order =
-                    "case when name_folded like $2 escape '\\' then 0 else 1 end, name_folded, id";
-                let escaped = like_escape(&name);
-                (Some(format!("%{escaped}%")), Some(format!("{escaped}%")))
+                let terms = NameTerms::parse(&name);
+                return match &query.unit {
+                    None => self.search_name_words(&terms, query.offset, limit).await,
+                    Some(unit) => {
+                        let units = self.units_in(unit).await?;
+                        self.search_names_in(&terms, &units, query.offset, limit)
+                            .await
+                    }
+                };
             }
         };
-        // Placeholders: $1 key, $2 prefix, $3 unit; unused ones are still bound (as
-        // null) so the numbering stays fixed.
-        let under;
-        if let Some(unit) = &query.unit {
-            under = format!(
-                "unit_code in ({}) and $3 is not null",
+        let filter = match &query.unit {
+            Some(unit) => format!(
+                "{condition} and unit_code in ({})",
                 self.units_in(unit).await?
-            );
-            conditions.push(&under);
-        }
-        if key.is_none() {
-            conditions.push("$1 is null");
-        }
-        if prefix.is_none() {
-            conditions.push("$2 is null");
-        }
-        if query.unit.is_none() {
-            conditions.push("$3 is null");
-        }
-        let filter = conditions.join(" and ");
-        let unit = query.unit.as_ref().map(|u| u.as_str().to_owned());
-        // The page and the total in one pass over the matches: a name search that
-        // cannot use an index (a substring, province-wide) scans the names once, not
-        // twice.
+            ),
+            None => condition.to_owned(),
+        };
+        // The page and the total in one pass over the matches.
         let sql = format!(
             "select {PERSON_COLUMNS}, cast(count(*) over () as bigint) as total_matches \
-             from person where {filter} order by {order} limit {limit} offset {}",
+             from person where {filter} order by name_folded, id limit {limit} offset {}",
             crate::sql_offset(query.offset)
         );
         let rows = sqlx::query(&sql)
             .bind(key.clone())
-            .bind(prefix.clone())
-            .bind(unit.clone())
             .fetch_all(self.pool())
             .await?;
-        let total: i64 = match rows.first() {
+        let total = match rows.first() {
             Some(row) => row.try_get("total_matches")?,
-            // Past the last page (or nothing matches): the window saw no row.
             None if query.offset == 0 => 0,
             None => {
                 let count_sql =
                     format!("select cast(count(*) as bigint) from person where {filter}");
                 sqlx::query_scalar(&count_sql)
                     .bind(key)
-                    .bind(prefix)
-                    .bind(unit)
                     .fetch_one(self.pool())
                     .await?
             }
@@ -484,8 +484,374 @@ impl Store {
         Ok(Page {
             items: rows.iter().map(person_from_row).collect::<Result<_>>()?,
             total: u64::try_from(total).unwrap_or_default(),
+            total_capped: false,
         })
     }
+
+    /// A name search inside a jurisdiction (`units`, a literal list): the unit's names
+    /// are few enough (a commune's thousands) to filter and rank them all, with the
+    /// exact total in the same pass.
+    async fn search_names_in(
+        &self,
+        terms: &NameTerms,
+        units: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Person>> {
+        let kind = self.backend();
+        let mut binds = Binds::default();
+        let mut filter = vec![format!("unit_code in ({units})")];
+        for word in &terms.whole {
+            filter.push(has_word(
+                kind,
+                "name_folded",
+                &binds.push(word_needle(word)),
+            ));
+        }
+        filter.push(has_prefix(
+            kind,
+            "name_folded",
+            &binds.push(prefix_needle(&terms.last)),
+        ));
+        let rank = has_word(kind, "name_folded", &binds.push(word_needle(&terms.last)));
+        let filter = filter.join(" and ");
+        let sql = format!(
+            "select {PERSON_COLUMNS}, cast(count(*) over () as bigint) as total_matches \
+             from person where {filter} \
+             order by case when {rank} then 0 else 1 end, name_folded, id \
+             limit {limit} offset {}",
+            crate::sql_offset(offset)
+        );
+        let rows = binds.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("total_matches")?,
+            None if offset == 0 => 0,
+            None => {
+                let sql = format!("select cast(count(*) as bigint) from person where {filter}");
+                binds
+                    .bind_scalar(sqlx::query_scalar(&sql))
+                    .fetch_one(self.pool())
+                    .await?
+            }
+        };
+        Ok(Page {
+            items: rows.iter().map(person_from_row).collect::<Result<_>>()?,
+            total: u64::try_from(total).unwrap_or_default(),
+            total_capped: false,
+        })
+    }
+
+    /// A name search over everyone, through `person_name_word`: the whole-word matches
+    /// (one pass), then the prefix-only ones (another), each driven by its rarest word
+    /// and read in index order, so a page costs about its rows and a count at most the
+    /// cap, however common the name.
+    async fn search_name_words(
+        &self,
+        terms: &NameTerms,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Person>> {
+        let empty = Page {
+            items: Vec::new(),
+            total: 0,
+            total_capped: false,
+        };
+        let kind = self.backend();
+        let (exact_pass, prefix_pass) = if terms.whole.is_empty() {
+            // One word: it drives both passes, whose counts say if either is empty.
+            (
+                Some(WordPass::whole(kind, terms, &terms.last)),
+                Some(WordPass::prefix_by_range(kind, terms)),
+            )
+        } else {
+            // How common each word is, counted up to a bound: the rarest drives a pass.
+            let mut exact = Vec::with_capacity(terms.whole.len() + 1);
+            for word in terms.whole.iter().chain(std::iter::once(&terms.last)) {
+                let n = self
+                    .count_capped(
+                        "select 1 from person_name_word where word = $1",
+                        std::slice::from_ref(word),
+                        ESTIMATE_BOUND,
+                    )
+                    .await?;
+                if n == 0 && word != &terms.last {
+                    return Ok(empty);
+                }
+                exact.push((n, word.clone()));
+            }
+            let last_exact = exact.pop().map(|(n, _)| n).unwrap_or_default();
+            let prefix_n = self
+                .count_capped(
+                    "select 1 from person_name_word where word > $1 and word < $2",
+                    &[terms.last.clone(), successor(&terms.last)],
+                    ESTIMATE_BOUND,
+                )
+                .await?;
+            let rarest_whole = exact.iter().min_by_key(|(n, _)| *n).cloned();
+            let whole_driver = match &rarest_whole {
+                Some((n, w)) if *n <= last_exact => w.clone(),
+                _ => terms.last.clone(),
+            };
+            let exact_pass = (last_exact > 0).then(|| WordPass::whole(kind, terms, &whole_driver));
+            let prefix_pass = match &rarest_whole {
+                Some((n, w)) if *n <= prefix_n => Some(WordPass::prefix_by_word(kind, terms, w)),
+                _ if prefix_n > 0 => Some(WordPass::prefix_by_range(kind, terms)),
+                _ => None,
+            };
+            (exact_pass, prefix_pass)
+        };
+
+        // Counted exactly up to the cap, or just past the page asked for if deeper.
+        let bound = offset
+            .saturating_add(limit)
+            .max(SEARCH_TOTAL_CAP)
+            .saturating_add(1)
+            .min(i64::MAX as u64);
+        let mut counted = 0;
+        let mut items = Vec::new();
+        let mut offset_left = offset;
+        for pass in [exact_pass, prefix_pass].into_iter().flatten() {
+            let n = self
+                .count_capped(&pass.sql_from(false), &pass.binds.0, bound - counted)
+                .await?;
+            counted += n;
+            let wanted = limit - items.len() as u64;
+            if wanted > 0 && offset_left < n {
+                let sql = format!(
+                    "select {} {} order by {} limit {wanted} offset {}",
+                    PERSON_COLUMNS_OF_P,
+                    pass.sql_from(true),
+                    pass.order,
+                    crate::sql_offset(offset_left)
+                );
+                let rows = pass
+                    .binds
+                    .bind(sqlx::query(&sql))
+                    .fetch_all(self.pool())
+                    .await?;
+                for row in &rows {
+                    items.push(person_from_row(row)?);
+                }
+            }
+            offset_left = offset_left.saturating_sub(n);
+            if counted >= bound {
+                break;
+            }
+        }
+        let total_capped = counted >= bound;
+        Ok(Page {
+            items,
+            total: if total_capped { bound - 1 } else { counted },
+            total_capped,
+        })
+    }
+
+    /// `count(*)` of the rows `select` returns, stopping at `bound`.
+    async fn count_capped(&self, select: &str, binds: &[String], bound: u64) -> Result<u64> {
+        let sql = format!(
+            "select cast(count(*) as bigint) from ({select} limit {}) t",
+            i64::try_from(bound).unwrap_or(i64::MAX)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        let n = q.fetch_one(self.pool()).await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+}
+
+/// Words counted beyond this are "common": enough to choose which word drives a pass.
+const ESTIMATE_BOUND: u64 = 5_000;
+
+/// The person columns, read from `person p` joined to the word table.
+const PERSON_COLUMNS_OF_P: &str =
+    "p.id, p.ref, p.full_name, p.birth, p.sex, p.id_kind, p.id_number, p.nationality, \
+     p.phone, p.address, p.unit_code, p.household_id, p.created_at, p.updated_at";
+
+/// A folded name search split into words: all but the last must be whole words of the
+/// name, the last a word or the start of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NameTerms {
+    whole: Vec<String>,
+    last: String,
+}
+
+impl NameTerms {
+    /// `folded` is non-empty and [`fold`]ed: single spaces, none at either end.
+    fn parse(folded: &str) -> Self {
+        let mut words: Vec<String> = folded.split(' ').map(str::to_owned).collect();
+        let last = words.pop().unwrap_or_default();
+        Self { whole: words, last }
+    }
+}
+
+/// Text placeholders numbered in the order they are pushed.
+#[derive(Debug, Default, Clone)]
+struct Binds(Vec<String>);
+
+impl Binds {
+    /// Adds a value; returns its placeholder (`$3`).
+    fn push(&mut self, value: String) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for b in &self.0 {
+            q = q.bind(b.as_str());
+        }
+        q
+    }
+
+    fn bind_scalar<'q>(
+        &'q self,
+        mut q: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>> {
+        for b in &self.0 {
+            q = q.bind(b.as_str());
+        }
+        q
+    }
+}
+
+/// One pass of a province-wide name search over `person_name_word w`.
+struct WordPass {
+    /// Conditions on `w`.
+    filter: Vec<String>,
+    binds: Binds,
+    order: &'static str,
+}
+
+impl WordPass {
+    /// Every word whole, driven by `driver` (one of them).
+    fn whole(kind: BackendKind, terms: &NameTerms, driver: &str) -> Self {
+        let mut pass = Self::driven_by(driver);
+        for word in terms.whole.iter().chain(std::iter::once(&terms.last)) {
+            if word != driver {
+                let p = pass.binds.push(word_needle(word));
+                pass.filter.push(has_word(kind, "w.name_folded", &p));
+            }
+        }
+        pass
+    }
+
+    /// The last word as a prefix only, driven by `driver`, one of the whole words.
+    fn prefix_by_word(kind: BackendKind, terms: &NameTerms, driver: &str) -> Self {
+        let mut pass = Self::driven_by(driver);
+        pass.add_whole_except(kind, terms, Some(driver));
+        let p = pass.binds.push(prefix_needle(&terms.last));
+        pass.filter.push(has_prefix(kind, "w.name_folded", &p));
+        let p = pass.binds.push(word_needle(&terms.last));
+        pass.filter
+            .push(format!("not {}", has_word(kind, "w.name_folded", &p)));
+        pass
+    }
+
+    /// The last word as a prefix only, driven by the range of words it starts: each
+    /// person once, under the first of its words in the range, and none that has the
+    /// word itself; ordered by the word matched, then name.
+    fn prefix_by_range(kind: BackendKind, terms: &NameTerms) -> Self {
+        let mut binds = Binds::default();
+        let lo = binds.push(terms.last.clone());
+        let hi = binds.push(successor(&terms.last));
+        let mut pass = Self {
+            filter: vec![
+                format!("w.word > {lo} and w.word < {hi}"),
+                format!(
+                    "not exists (select 1 from person_name_word o \
+                     where o.person_id = w.person_id and o.word >= {lo} and o.word < w.word)"
+                ),
+            ],
+            binds,
+            order: "w.word, w.name_folded, w.person_id",
+        };
+        pass.add_whole_except(kind, terms, None);
+        pass
+    }
+
+    fn driven_by(word: &str) -> Self {
+        let mut binds = Binds::default();
+        let p = binds.push(word.to_owned());
+        Self {
+            filter: vec![format!("w.word = {p}")],
+            binds,
+            order: "w.name_folded, w.person_id",
+        }
+    }
+
+    fn add_whole_except(&mut self, kind: BackendKind, terms: &NameTerms, driver: Option<&str>) {
+        for word in &terms.whole {
+            if Some(word.as_str()) != driver {
+                let p = self.binds.push(word_needle(word));
+                self.filter.push(has_word(kind, "w.name_folded", &p));
+            }
+        }
+    }
+
+    /// `from ... where ...`, with the persons joined for their columns or not (a count
+    /// needs only the word table: every row has its person).
+    fn sql_from(&self, with_person: bool) -> String {
+        let join = if with_person {
+            " join person p on p.id = w.person_id"
+        } else {
+            ""
+        };
+        let select = if with_person { "" } else { "select 1 " };
+        format!(
+            "{select}from person_name_word w{join} where {}",
+            self.filter.join(" and ")
+        )
+    }
+}
+
+/// `needle` (a parameter) occurs in `haystack` (an SQL expression). A plain substring
+/// test, not `like`: nothing to escape, and PostgreSQL does not take it for a rare
+/// condition (it estimates `like` on an expression at a few rows, then reads every
+/// row of a common word and sorts them instead of walking the index in name order
+/// and stopping at the page: 80 ms instead of 1 ms for "lo van").
+fn contains(kind: BackendKind, haystack: &str, needle: &str) -> String {
+    match kind {
+        BackendKind::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+        BackendKind::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+    }
+}
+
+/// The folded name in `column` has the whole word whose [`word_needle`] is bound to
+/// `param`.
+fn has_word(kind: BackendKind, column: &str, param: &str) -> String {
+    contains(kind, &format!("' ' || {column} || ' '"), param)
+}
+
+/// The folded name in `column` has a word starting with the [`prefix_needle`] bound to
+/// `param`.
+fn has_prefix(kind: BackendKind, column: &str, param: &str) -> String {
+    contains(kind, &format!("' ' || {column}"), param)
+}
+
+/// ` word `: a whole word inside a name padded with a space on each side.
+fn word_needle(word: &str) -> String {
+    format!(" {word} ")
+}
+
+/// ` word`: the start of a word inside a name padded with a space in front.
+fn prefix_needle(word: &str) -> String {
+    format!(" {word}")
+}
+
+/// The least string greater than every string starting with `s` (in code point order,
+/// which both backends use for these words: SQLite's binary collation, PostgreSQL's
+/// `C.UTF-8` or any collation on plain ASCII letters).
+fn successor(s: &str) -> String {
+    let mut out = s.to_owned();
+    match out.pop() {
+        Some(c) => out.push(char::from_u32(u32::from(c) + 1).unwrap_or(char::MAX)),
+        None => out.push(char::MAX),
+    }
+    out
 }
 
 #[cfg(test)]
@@ -500,10 +866,5 @@ mod tests {
         assert!(matches!(search_key("+84 912 345 678"), SearchKey::Phone(p) if p == "0912345678"));
         assert!(matches!(search_key("Nguyễn Văn An"), SearchKey::Name(n) if n == "nguyen van an"));
         assert!(matches!(search_key("  "), SearchKey::All));
-    }
-
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(like_escape("a%b_c\\"), "a\\%b\\_c\\\\");
     }
 }

@@ -3,10 +3,11 @@
 use crate::backend::{BulkRow, FieldSink, Table};
 use crate::error::{Result, StoreError};
 use crate::{corrupt, Store};
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use phongdich_domain::{Interval, PlaceKind, Timestamp, UnitCode, VenueKind};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
 
 pub(crate) static PLACE: Table = Table {
     name: "place",
@@ -151,12 +152,18 @@ pub struct Presence {
     pub interval: Interval,
 }
 
-/// The full presence scan, ordered by id, all integers (the kind as its position in
-/// [`PlaceKind::ALL`]).
-const PRESENCE_SCAN: &str = "select pr.id, pr.person_id, pr.place_id, \
-     cast(case pl.kind when 'household' then 0 when 'room' then 1 when 'vehicle' then 2 else 3 end as bigint), \
-     pr.start_at, pr.end_at \
-     from presence pr join place pl on pl.id = pr.place_id order by pr.id";
+/// The full presence scan, ordered by id: the table alone, read in its own order (the
+/// places' kinds are read once, [`PLACE_KIND_SCAN`], and looked up in memory rather
+/// than joined row by row).
+const PRESENCE_SCAN: &str =
+    "select id, person_id, place_id, start_at, end_at from presence order by id";
+/// Columns of [`PRESENCE_SCAN`].
+const PRESENCE_SCAN_COLUMNS: usize = 5;
+/// Every place's kind, as its position in [`PlaceKind::ALL`] (-1 for a kind this
+/// version does not know).
+const PLACE_KIND_SCAN: &str = "select id, cast(case kind when 'household' then 0 \
+     when 'room' then 1 when 'vehicle' then 2 when 'venue' then 3 else -1 end as bigint) \
+     from place";
 const PLACE_COLUMNS: &str =
     "id, ref, kind, venue_kind, name, unit_code, address, capacity, operator";
 const PRESENCE_SELECT: &str =
@@ -289,27 +296,108 @@ impl Store {
     }
 
     /// Every presence, in id order, as a stream (for the tracing engine: millions of
-    /// rows, never all in memory at once here).
+    /// rows, never all in memory at once here). See [`Store::presence_batches`].
     pub fn stream_presences(&self) -> BoxStream<'_, Result<Presence>> {
-        self.inner
-            .backend
-            .scan_i64x6(PRESENCE_SCAN)
-            .map(|row| {
-                let [id, person_id, place_id, kind, start, end] = row?;
-                let kind = usize::try_from(kind)
-                    .ok()
-                    .and_then(|k| PlaceKind::ALL.get(k).copied())
-                    .ok_or_else(|| corrupt("place.kind", &kind.to_string()))?;
-                Ok(Presence {
-                    id,
-                    person_id,
-                    place_id,
-                    kind,
-                    interval: Interval::new(Timestamp(start), Timestamp(end)).map_err(|_| {
-                        corrupt("presence.start_at/end_at", &format!("{start}..{end}"))
-                    })?,
-                })
-            })
+        self.presence_batches()
+            .map_ok(|batch| stream::iter(batch.into_iter().map(Ok)))
+            .try_flatten()
             .boxed()
+    }
+
+    /// Every presence, in id order, in batches of thousands: the tracing engine's
+    /// read at start, by the backend's fastest path (`Backend::scan_i64`). The places'
+    /// kinds are read first; a presence at a place created since is looked up alone.
+    /// The same rows as [`Store::presences_after`] page by page
+    /// (`tests/contract.rs`, `fast_scans_return_the_rows_of_the_paged_reads`).
+    pub fn presence_batches(&self) -> BoxStream<'_, Result<Vec<Presence>>> {
+        stream::once(async move {
+            let kinds = self.place_kinds().await;
+            let rows = self
+                .inner
+                .backend
+                .scan_i64(PRESENCE_SCAN, PRESENCE_SCAN_COLUMNS);
+            match kinds {
+                Err(e) => stream::iter([Err(e)]).boxed(),
+                Ok(kinds) => stream::unfold(Some((rows, kinds)), move |state| async move {
+                    let (mut rows, mut kinds) = state?;
+                    let values = match rows.next().await? {
+                        Ok(values) => values,
+                        Err(e) => return Some((Err(e), None)),
+                    };
+                    match self.presences_of_batch(&values, &mut kinds).await {
+                        Ok(batch) => Some((Ok(batch), Some((rows, kinds)))),
+                        Err(e) => Some((Err(e), None)),
+                    }
+                })
+                .boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+
+    /// Every place's kind, by id.
+    async fn place_kinds(&self) -> Result<HashMap<i64, PlaceKind>> {
+        let mut kinds = HashMap::new();
+        let mut rows = self.inner.backend.scan_i64(PLACE_KIND_SCAN, 2);
+        while let Some(values) = rows.next().await {
+            for row in values?.chunks_exact(2) {
+                kinds.insert(row[0], place_kind_at(row[1])?);
+            }
+        }
+        Ok(kinds)
+    }
+
+    /// The presences of a batch of [`PRESENCE_SCAN`] values; a place missing from
+    /// `kinds` (created after they were read) is read and added.
+    async fn presences_of_batch(
+        &self,
+        values: &[i64],
+        kinds: &mut HashMap<i64, PlaceKind>,
+    ) -> Result<Vec<Presence>> {
+        let mut out = Vec::with_capacity(values.len() / PRESENCE_SCAN_COLUMNS);
+        for row in values.chunks_exact(PRESENCE_SCAN_COLUMNS) {
+            let (id, person_id, place_id, start, end) = (row[0], row[1], row[2], row[3], row[4]);
+            let kind = match kinds.get(&place_id) {
+                Some(&kind) => kind,
+                None => {
+                    let kind = self.place(place_id).await?.kind;
+                    kinds.insert(place_id, kind);
+                    kind
+                }
+            };
+            out.push(Presence {
+                id,
+                person_id,
+                place_id,
+                kind,
+                interval: Interval::new(Timestamp(start), Timestamp(end))
+                    .map_err(|_| corrupt("presence.start_at/end_at", &format!("{start}..{end}")))?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The kind at position `k` of [`PlaceKind::ALL`] ([`PLACE_KIND_SCAN`]).
+fn place_kind_at(k: i64) -> Result<PlaceKind> {
+    usize::try_from(k)
+        .ok()
+        .and_then(|i| PlaceKind::ALL.get(i).copied())
+        .ok_or_else(|| corrupt("place.kind", &k.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_scan_numbers_kinds_as_place_kind_all() {
+        for (i, kind) in PlaceKind::ALL.iter().enumerate() {
+            let when = format!("when '{}' then {i} ", kind.as_str());
+            assert!(PLACE_KIND_SCAN.contains(&when), "{when}");
+            assert_eq!(place_kind_at(i as i64).ok(), Some(*kind));
+        }
+        assert!(place_kind_at(-1).is_err());
     }
 }

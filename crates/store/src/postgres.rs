@@ -5,15 +5,17 @@
 //! loaded. Migrations, full scans and the `vacuum (analyze)` after a load also run on
 //! that second pool: they may take minutes on a province, so its statements are logged
 //! at debug level, slow or not (the shared pool keeps sqlx's slow-statement warning).
+//! Full scans are `copy (select ...) to stdout` in binary format, parsed here
+//! ([`CopyBinary`]): no row descriptions, no per-row decoding through sqlx.
 
 use crate::backend::{quiet, Backend, BackendKind, BulkSink, FieldSink, RowBatch, Table};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::STATEMENT_TIMEOUT_SECONDS;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, StreamExt};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolCopyExt, PgPoolOptions};
 use sqlx::{AnyPool, Executor, Postgres, Transaction};
 use std::io::Write as _;
 use std::str::FromStr;
@@ -24,6 +26,8 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Bytes of `copy` data buffered before they are sent.
 const COPY_CHUNK_BYTES: usize = 1 << 20;
+/// Rows per batch of a full scan ([`Backend::scan_i64`]).
+const SCAN_BATCH_ROWS: usize = 16_384;
 
 /// The PostgreSQL implementation of [`Backend`].
 #[derive(Debug, Clone)]
@@ -112,18 +116,172 @@ impl Backend for PostgresBackend {
         })
     }
 
-    fn scan_i64x6(&self, sql: &'static str) -> BoxStream<'_, Result<[i64; 6]>> {
-        sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
-            .fetch(&self.copy_pool)
-            .map(|r| {
-                r.map(|t| [t.0, t.1, t.2, t.3, t.4, t.5])
-                    .map_err(Into::into)
-            })
+    fn scan_i64(&self, sql: &'static str, columns: usize) -> BoxStream<'_, Result<Vec<i64>>> {
+        let statement = format!("copy ({sql}) to stdout with (format binary)");
+        futures_util::stream::once(async move {
+            let chunks = match self.copy_pool.copy_out_raw(&statement).await {
+                Ok(chunks) => chunks,
+                Err(e) => return futures_util::stream::iter([Err(e.into())]).boxed(),
+            };
+            // Each chunk is one `CopyData` message (about one row): gather a batch.
+            futures_util::stream::unfold(
+                Some((chunks, CopyBinary::new(columns))),
+                move |state| async move {
+                    let (mut chunks, mut parser) = state?;
+                    let mut batch = Vec::with_capacity(SCAN_BATCH_ROWS * columns);
+                    loop {
+                        match chunks.next().await {
+                            Some(Ok(chunk)) => {
+                                if let Err(e) = parser.push(&chunk, &mut batch) {
+                                    return Some((Err(e), None));
+                                }
+                                if batch.len() >= SCAN_BATCH_ROWS * columns {
+                                    return Some((Ok(batch), Some((chunks, parser))));
+                                }
+                            }
+                            Some(Err(e)) => return Some((Err(e.into()), None)),
+                            None => {
+                                return match parser.finish() {
+                                    Err(e) => Some((Err(e), None)),
+                                    Ok(()) if batch.is_empty() => None,
+                                    Ok(()) => Some((Ok(batch), None)),
+                                }
+                            }
+                        }
+                    }
+                },
+            )
             .boxed()
+        })
+        .flatten()
+        .boxed()
     }
 
     fn scan_pool(&self) -> &AnyPool {
         &self.scan_pool
+    }
+}
+
+/// Reads the rows of `copy ... to stdout with (format binary)` whose columns are all
+/// non-null integers, from chunks cut anywhere.
+struct CopyBinary {
+    columns: usize,
+    /// Bytes received and not parsed yet, from `at`.
+    buf: Vec<u8>,
+    at: usize,
+    header_read: bool,
+    trailer_read: bool,
+}
+
+/// The start of every binary `copy` stream.
+const COPY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+fn copy_error(what: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!("binary copy: {what}")))
+}
+
+impl CopyBinary {
+    fn new(columns: usize) -> Self {
+        Self {
+            columns,
+            buf: Vec::new(),
+            at: 0,
+            header_read: false,
+            trailer_read: false,
+        }
+    }
+
+    /// Takes a chunk; appends the values of every row now whole to `out`.
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<i64>) -> Result<()> {
+        if self.at > 0 && self.at == self.buf.len() {
+            self.buf.clear();
+            self.at = 0;
+        } else if self.at >= 1 << 16 {
+            self.buf.drain(..self.at);
+            self.at = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+        if !self.header_read {
+            // Signature, flags (4 bytes), header extension length (4) and extension.
+            let Some(ext) = self.buf.get(15..19) else {
+                return Ok(());
+            };
+            if !self.buf.starts_with(COPY_SIGNATURE) {
+                return Err(copy_error("no signature"));
+            }
+            let ext = u32::from_be_bytes([ext[0], ext[1], ext[2], ext[3]]) as usize;
+            if self.buf.len() < 19 + ext {
+                return Ok(());
+            }
+            self.at = 19 + ext;
+            self.header_read = true;
+        }
+        while let Some(end) = self.row(out)? {
+            self.at = end;
+        }
+        Ok(())
+    }
+
+    /// Parses the row at `at` into `out` if it is whole; returns where it ends.
+    fn row(&mut self, out: &mut Vec<i64>) -> Result<Option<usize>> {
+        let b = &self.buf[self.at..];
+        let Some(count) = b.get(..2) else {
+            return Ok(None);
+        };
+        let count = i16::from_be_bytes([count[0], count[1]]);
+        if self.trailer_read {
+            return Err(copy_error("data after the trailer"));
+        }
+        if count == -1 {
+            self.trailer_read = true;
+            return Ok(Some(self.at + 2));
+        }
+        if usize::try_from(count).ok() != Some(self.columns) {
+            return Err(copy_error(&format!(
+                "{count} columns, expected {}",
+                self.columns
+            )));
+        }
+        let start = out.len();
+        let mut p = 2;
+        for _ in 0..self.columns {
+            let Some(len) = b.get(p..p + 4) else {
+                out.truncate(start);
+                return Ok(None);
+            };
+            let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+            p += 4;
+            let v = match (len, b.get(p..p + 8)) {
+                (8, Some(v)) => {
+                    i64::from_be_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]])
+                }
+                (4, _) => match b.get(p..p + 4) {
+                    Some(v) => i64::from(i32::from_be_bytes([v[0], v[1], v[2], v[3]])),
+                    None => {
+                        out.truncate(start);
+                        return Ok(None);
+                    }
+                },
+                (8, None) => {
+                    out.truncate(start);
+                    return Ok(None);
+                }
+                (-1, _) => return Err(copy_error("null in an integer scan")),
+                _ => return Err(copy_error(&format!("a field of {len} bytes"))),
+            };
+            p += len as usize;
+            out.push(v);
+        }
+        Ok(Some(self.at + p))
+    }
+
+    /// Checks that the stream ended where it should.
+    fn finish(&self) -> Result<()> {
+        if self.trailer_read && self.at == self.buf.len() {
+            Ok(())
+        } else {
+            Err(copy_error("the stream ended inside a row"))
+        }
     }
 }
 
@@ -339,5 +497,37 @@ mod tests {
         t.opt_int(Some(7));
         t.end_row();
         assert_eq!(t.buf, b"-5\ta\\tb\\\\c\\nd\t\\N\t7\n");
+    }
+
+    /// A binary copy stream of two rows of `(int8, int4)`, cut at every byte.
+    #[test]
+    fn copy_binary_reads_rows_cut_anywhere() {
+        let mut stream = COPY_SIGNATURE.to_vec();
+        stream.extend_from_slice(&0u32.to_be_bytes());
+        stream.extend_from_slice(&0u32.to_be_bytes());
+        for (a, b) in [(-7_i64, 3_i32), (1 << 40, -1)] {
+            stream.extend_from_slice(&2i16.to_be_bytes());
+            stream.extend_from_slice(&8i32.to_be_bytes());
+            stream.extend_from_slice(&a.to_be_bytes());
+            stream.extend_from_slice(&4i32.to_be_bytes());
+            stream.extend_from_slice(&b.to_be_bytes());
+        }
+        stream.extend_from_slice(&(-1i16).to_be_bytes());
+        for cut in 1..stream.len() {
+            let mut parser = CopyBinary::new(2);
+            let mut out = Vec::new();
+            for chunk in stream.chunks(cut) {
+                parser.push(chunk, &mut out).unwrap();
+            }
+            parser.finish().unwrap();
+            assert_eq!(out, [-7, 3, 1 << 40, -1], "cut every {cut} bytes");
+        }
+        let mut parser = CopyBinary::new(3);
+        assert!(parser.push(&stream, &mut Vec::new()).is_err());
+        let mut parser = CopyBinary::new(2);
+        parser
+            .push(&stream[..stream.len() - 1], &mut Vec::new())
+            .unwrap();
+        assert!(parser.finish().is_err());
     }
 }

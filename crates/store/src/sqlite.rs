@@ -1,7 +1,10 @@
 //! The SQLite backend: one file in WAL mode with foreign keys on; bulk loads are
 //! multi-row `insert` statements of up to [`MAX_ROWS_PER_INSERT`] rows, all in one
 //! `begin immediate` transaction, on connections of their own that log statements at
-//! debug level (so do the full scans).
+//! debug level. The engine's full scans read the file through SQLite's C library
+//! directly (rusqlite, the same `libsqlite3-sys` that sqlx links) on a blocking thread:
+//! sqlx's SQLite driver hands every row from its worker thread to the async side one
+//! at a time, which made reading a province's 17 M exposures take minutes.
 
 use crate::backend::{quiet, ArgSink, Backend, BackendKind, BulkSink, RowBatch, Table};
 use crate::error::{Result, StoreError};
@@ -9,10 +12,12 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, StreamExt};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// This backend's embedded migrations.
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -25,6 +30,10 @@ const MAX_ROWS_PER_INSERT: usize = 4_000;
 const CACHE_KIB: u32 = 64 * 1024;
 /// How long a writer waits for another writer before failing with "database is locked".
 const BUSY_TIMEOUT_MS: u32 = 10_000;
+/// Rows per batch of a full scan ([`Backend::scan_i64`]).
+const SCAN_BATCH_ROWS: usize = 16_384;
+/// Batches a full scan reads ahead of its consumer.
+const SCAN_BATCHES_AHEAD: usize = 4;
 
 /// The SQLite implementation of [`Backend`].
 #[derive(Debug, Clone)]
@@ -32,9 +41,8 @@ pub(crate) struct SqliteBackend {
     /// Bulk loads and migrations: the shared pool's settings, statements logged at
     /// debug level ([`quiet`]); opens when first used.
     bulk_pool: AnyPool,
-    /// Native pool for full scans ([`Backend::scan_i64x6`]), logged at debug level
-    /// too; opens when first used.
-    scan_pool: SqlitePool,
+    /// The database file, opened read-only by each full scan ([`Backend::scan_i64`]).
+    path: PathBuf,
 }
 
 /// What every read-write connection sets up, in the shared pool and the bulk one.
@@ -84,17 +92,10 @@ impl SqliteBackend {
         // SQLite itself lets one writer at a time in.
         let bulk_pool =
             read_write(AnyPoolOptions::new().max_connections(2)).connect_lazy_with(quiet(options));
-        let scan_pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy_with(quiet(SqliteConnectOptions::from_str(&url)?));
-        Ok((
-            pool,
-            Self {
-                bulk_pool,
-                scan_pool,
-            },
-        ))
+        let path = SqliteConnectOptions::from_str(&url)?
+            .get_filename()
+            .to_path_buf();
+        Ok((pool, Self { bulk_pool, path }))
     }
 }
 
@@ -143,19 +144,72 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn scan_i64x6(&self, sql: &'static str) -> BoxStream<'_, Result<[i64; 6]>> {
-        sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
-            .fetch(&self.scan_pool)
-            .map(|r| {
-                r.map(|t| [t.0, t.1, t.2, t.3, t.4, t.5])
-                    .map_err(Into::into)
+    fn scan_i64(&self, sql: &'static str, columns: usize) -> BoxStream<'_, Result<Vec<i64>>> {
+        let path = self.path.clone();
+        // The thread starts at the first poll, inside the runtime.
+        futures_util::stream::once(async move {
+            let (tx, rx) = mpsc::channel(SCAN_BATCHES_AHEAD);
+            tokio::task::spawn_blocking(move || {
+                tracing::debug!(sql, "full scan");
+                let sent = scan_rows(&path, sql, columns, |batch| {
+                    tx.blocking_send(Ok(batch)).is_ok()
+                });
+                if let Err(e) = sent {
+                    let _ = tx.blocking_send(Err(scan_error(e)));
+                }
+            });
+            futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|batch| (batch, rx))
             })
-            .boxed()
+        })
+        .flatten()
+        .boxed()
     }
 
     fn scan_pool(&self) -> &AnyPool {
         &self.bulk_pool
     }
+}
+
+/// Reads every row of `sql` (`columns` integer columns) from the file at `path` on the
+/// calling thread, handing batches of [`SCAN_BATCH_ROWS`] rows to `send` until it
+/// returns `false` (the reader is gone). One statement: one consistent snapshot.
+fn scan_rows(
+    path: &Path,
+    sql: &str,
+    columns: usize,
+    mut send: impl FnMut(Vec<i64>) -> bool,
+) -> rusqlite::Result<()> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
+    conn.pragma_update(None, "cache_size", -i64::from(CACHE_KIB))?;
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    let full = SCAN_BATCH_ROWS * columns;
+    let mut batch = Vec::with_capacity(full);
+    while let Some(row) = rows.next()? {
+        for c in 0..columns {
+            batch.push(row.get::<_, i64>(c)?);
+        }
+        if batch.len() >= full && !send(std::mem::replace(&mut batch, Vec::with_capacity(full))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(batch);
+    }
+    Ok(())
+}
+
+/// A failure of a full scan, as the store reports database failures.
+fn scan_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::other(format!(
+        "full scan of the SQLite file: {e}"
+    ))))
 }
 
 /// An open SQLite bulk-load transaction.

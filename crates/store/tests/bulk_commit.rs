@@ -48,13 +48,16 @@ async fn a_load_into_empty_tables_reports_each_index_then_the_commit() {
             .iter()
             .filter_map(|s| match s {
                 CommitStep::BuildIndex { table, index } => {
-                    assert_eq!(*table, "contact");
+                    // A person's rows fill the name-word table (its indexes are
+                    // deferred with the person table's load).
+                    assert!(["person", "contact"].contains(table), "{table}");
                     Some(*index)
                 }
                 _ => None,
             })
             .collect();
         assert!(indexes.contains(&"contact_a_idx"), "{steps:?}");
+        assert!(indexes.contains(&"person_name_word_idx"), "{steps:?}");
         let commit = steps.iter().position(|s| *s == CommitStep::Commit).unwrap();
         assert_eq!(commit, indexes.len(), "indexes first, then the commit");
         let analyzed: Vec<&str> = steps[commit + 1..]
@@ -65,7 +68,9 @@ async fn a_load_into_empty_tables_reports_each_index_then_the_commit() {
             })
             .collect();
         match s.backend() {
-            BackendKind::Postgres => assert_eq!(analyzed, ["person", "contact"]),
+            BackendKind::Postgres => {
+                assert_eq!(analyzed, ["person", "person_name_word", "contact"])
+            }
             BackendKind::Sqlite => assert!(analyzed.is_empty()),
         }
         for (i, p) in seen.iter().enumerate() {

@@ -89,6 +89,51 @@ fn place_kind(k: Kind) -> PlaceKind {
     }
 }
 
+/// [`Ids`] with a table by database id in front: `Ids::index` hashes, which costs more
+/// than reading the row itself over the tens of millions of rows of a build, while
+/// database ids are small dense integers. Indexes are still handed out by `Ids`, in the
+/// order ids are first seen, so the engine is the same.
+struct IdTable {
+    ids: Ids<i64>,
+    /// Engine index by database id; [`IdTable::UNSEEN`] where not seen yet.
+    table: Vec<u32>,
+}
+
+impl IdTable {
+    const UNSEEN: u32 = u32::MAX;
+    /// Ids from this one up go straight to the hash map (a table of 128 MiB at most).
+    const TABLE_LIMIT: usize = 1 << 25;
+
+    fn new(ids: Ids<i64>) -> Self {
+        Self {
+            ids,
+            table: Vec::new(),
+        }
+    }
+
+    fn index(&mut self, id: i64) -> u32 {
+        let Some(slot) = usize::try_from(id).ok().filter(|&s| s < Self::TABLE_LIMIT) else {
+            return self.ids.index(id);
+        };
+        if slot >= self.table.len() {
+            let len = (slot + 1).max(self.table.len() * 2).min(Self::TABLE_LIMIT);
+            self.table.resize(len, Self::UNSEEN);
+        }
+        match self.table[slot] {
+            Self::UNSEEN => {
+                let index = self.ids.index(id);
+                self.table[slot] = index;
+                index
+            }
+            index => index,
+        }
+    }
+
+    fn into_ids(self) -> Ids<i64> {
+        self.ids
+    }
+}
+
 /// What a full re-trace did.
 #[derive(Debug, Clone)]
 pub struct RetraceStats {
@@ -117,40 +162,52 @@ impl TraceState {
     ) -> Result<(Self, RetraceStats), TraceStateError> {
         use futures_util::StreamExt;
         let started = Instant::now();
-        let mut persons = Ids::new();
-        let mut places = Ids::new();
-        let mut presences = Vec::new();
+        let mut persons = IdTable::new(Ids::new());
+        let mut places = IdTable::new(Ids::new());
         progress.reset(store.exposure_rows_estimate().await?);
-        let mut stream = store.stream_presences();
-        while let Some(p) = stream.next().await {
-            let p = p?;
-            if presences.len() % 4096 == 0 {
-                progress.add_read(4096);
+        // Batches of thousands of rows, read by each backend's fastest path
+        // (`Store::presence_batches`, `Store::contact_batches`), both at once (two
+        // connections, or two SQLite threads); persons and places get their engine
+        // indexes in id order, presences first, as they always have.
+        let read_presences = async {
+            let mut presences = Vec::new();
+            let mut batches = store.presence_batches();
+            while let Some(batch) = batches.next().await {
+                let batch = batch?;
+                progress.add_read(batch.len() as u64);
+                presences.reserve(batch.len());
+                presences.extend(batch.into_iter().map(|p| Presence {
+                    person: persons.index(p.person_id),
+                    place: places.index(p.place_id),
+                    kind: kind(p.kind),
+                    start: p.interval.start().0,
+                    end: p.interval.end().0,
+                }));
             }
-            presences.push(Presence {
-                person: persons.index(p.person_id),
-                place: places.index(p.place_id),
-                kind: kind(p.kind),
-                start: p.interval.start().0,
-                end: p.interval.end().0,
-            });
-        }
-        drop(stream);
-        let mut contacts = Vec::new();
-        let mut stream = store.stream_contacts();
-        while let Some(c) = stream.next().await {
-            let c = c?;
-            if contacts.len() % 4096 == 0 {
-                progress.add_read(4096);
+            Ok::<_, TraceStateError>(presences)
+        };
+        let read_contacts = async {
+            let mut read = Vec::new();
+            let mut batches = store.contact_batches();
+            while let Some(batch) = batches.next().await {
+                let batch = batch?;
+                progress.add_read(batch.len() as u64);
+                read.push(batch);
             }
-            contacts.push(Contact {
+            Ok::<_, TraceStateError>(read)
+        };
+        let (presences, contact_batches) =
+            futures_util::future::try_join(read_presences, read_contacts).await?;
+        let mut contacts = Vec::with_capacity(contact_batches.iter().map(Vec::len).sum());
+        for batch in contact_batches {
+            contacts.extend(batch.into_iter().map(|c| Contact {
                 a: persons.index(c.a_id),
                 b: persons.index(c.b_id),
                 start: c.interval.start().0,
                 end: c.interval.end().0,
-            });
+            }));
         }
-        drop(stream);
+        let (mut persons, places) = (persons.into_ids(), places.into_ids());
         let cases: Vec<Case> = store
             .all_cases()
             .await?
@@ -337,7 +394,88 @@ pub async fn retrace_database(
     let (state, mut stats) = TraceState::load(store, params, progress).await?;
     let started = Instant::now();
     progress.set_phase(2);
-    store.replace_trace_levels(&state.rows(now)).await?;
+    write_levels(store, state.rows(now)).await?;
     stats.write = started.elapsed();
     Ok((state, stats))
+}
+
+/// Stores `rows` as every person's level: only the differences with what is stored
+/// when they are few (a restart over unchanged data writes nothing), else a
+/// replacement of the whole table. A row whose level, time and link are unchanged
+/// keeps its stored `computed_at`: the level has held since then.
+async fn write_levels(store: &Store, mut rows: Vec<TraceLevel>) -> Result<(), TraceStateError> {
+    let mut stored = store.trace_levels().await?;
+    let (upserts, gone) = level_changes(&mut stored, &mut rows);
+    if stored.is_empty() || upserts.len() + gone.len() > stored.len() / 4 {
+        store.replace_trace_levels(&rows).await?;
+    } else if !upserts.is_empty() || !gone.is_empty() {
+        store.upsert_trace_levels(&upserts, &gone).await?;
+    }
+    Ok(())
+}
+
+/// What turns `stored` into `rows` (both sorted here by person): the rows that are
+/// new or differ other than by `computed_at`, and the persons no longer traced.
+fn level_changes(
+    stored: &mut [TraceLevel],
+    rows: &mut [TraceLevel],
+) -> (Vec<TraceLevel>, Vec<i64>) {
+    stored.sort_unstable_by_key(|l| l.person_id);
+    rows.sort_unstable_by_key(|l| l.person_id);
+    let same = |a: &TraceLevel, b: &TraceLevel| {
+        (a.level, a.exposed_at, a.via) == (b.level, b.exposed_at, b.via)
+    };
+    let (mut upserts, mut gone) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < stored.len() || j < rows.len() {
+        match (stored.get(i), rows.get(j)) {
+            (Some(s), Some(r)) if s.person_id == r.person_id => {
+                if !same(s, r) {
+                    upserts.push(*r);
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(s), Some(r)) if s.person_id < r.person_id => {
+                gone.push(s.person_id);
+                i += 1;
+            }
+            (Some(s), None) => {
+                gone.push(s.person_id);
+                i += 1;
+            }
+            (_, Some(r)) => {
+                upserts.push(*r);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    (upserts, gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(person_id: i64, level: u8, exposed_at: i64, computed_at: i64) -> TraceLevel {
+        TraceLevel {
+            person_id,
+            level,
+            exposed_at: Timestamp(exposed_at),
+            via: None,
+            computed_at: Timestamp(computed_at),
+        }
+    }
+
+    #[test]
+    fn only_changed_levels_are_written() {
+        let mut stored = vec![level(3, 1, 10, 1), level(1, 0, 5, 1), level(2, 2, 20, 1)];
+        let mut rows = vec![level(4, 3, 30, 9), level(1, 0, 5, 9), level(3, 2, 10, 9)];
+        let (upserts, gone) = level_changes(&mut stored, &mut rows);
+        assert_eq!(upserts, [level(3, 2, 10, 9), level(4, 3, 30, 9)]);
+        assert_eq!(gone, [2]);
+        let mut again = rows.clone();
+        assert_eq!(level_changes(&mut rows, &mut again), (vec![], vec![]));
+    }
 }

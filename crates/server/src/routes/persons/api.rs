@@ -65,7 +65,12 @@ pub(super) struct SearchQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonsPage {
     items: Vec<PersonRowJson>,
+    /// How many persons matched; when `total_capped` is true, a lower bound.
     total: u64,
+    /// True when more than `total` persons matched: a name search over a whole
+    /// province stops counting past 1,000 (the first page then says `total` 1000).
+    /// Narrow the query rather than paging through.
+    total_capped: bool,
     next_cursor: Option<String>,
 }
 
@@ -99,6 +104,7 @@ pub(super) async fn search(
             })
             .collect(),
         total: page.total,
+        total_capped: page.total_capped,
         next_cursor: page.next_cursor,
     }))
 }

@@ -44,7 +44,15 @@ pub(super) async fn search(
             button type="submit" { (lang.t("Tìm", "Search")) }
         }
         @if let Some(page) = page {
-            p.muted { (lang.t("Số người tìm thấy: ", "People found: ")) (lang.number(i64::try_from(page.total).unwrap_or(i64::MAX))) }
+            @let found = lang.number(i64::try_from(page.total).unwrap_or(i64::MAX));
+            @if page.total_capped {
+                p.muted {
+                    (lang.t("Tìm thấy hơn ", "Found more than ")) (found)
+                    (lang.t(" kết quả; thêm tên đệm hoặc tên để thu hẹp.", " results; add a middle or given name to narrow the search."))
+                }
+            } @else {
+                p.muted { (lang.t("Số người tìm thấy: ", "People found: ")) (found) }
+            }
             div.table-wrap { table {
                 thead { tr {
                     th { (lang.t("Họ tên", "Name")) }
