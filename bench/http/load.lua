@@ -2,7 +2,12 @@
 -- prints the latency percentiles that docs/benchmarks.md records (wrk's own summary
 -- has no p95).
 --
---   wrk -s load.lua URL -- TARGET      TARGET: search | contacts | api-search | api-contacts
+--   wrk -s load.lua URL -- TARGET [FIRST_ID]
+--
+-- TARGET: search | contacts | cases | dashboard | audit | api-search | api-contacts
+-- (reads), or api-case | api-contact (writes, with a Bearer token: each request
+-- registers a case for the next person from FIRST_ID, or adds a contact between two
+-- persons from FIRST_ID on).
 
 local targets = {
   -- Searches a commune officer makes: surnames and full names without diacritics,
@@ -18,17 +23,42 @@ local targets = {
   },
   contacts = { "/contacts" },
   ["api-contacts"] = { "/api/v1/contacts" },
+  -- The case list: all, then filtered by sample date and by classification.
+  cases = { "/cases", "/cases?from=2021-05-01&to=2021-05-11", "/cases?classification=confirmed" },
+  dashboard = { "/dashboard" },
+  audit = { "/audit" },
 }
+
+local writes = { ["api-case"] = true, ["api-contact"] = true }
+local target = "search"
+local next_id = 1
 
 local paths = targets.search
 local n = 0
 
 function init(args)
-  paths = targets[args[1] or "search"] or error("unknown target " .. tostring(args[1]))
+  target = args[1] or "search"
+  next_id = tonumber(args[2] or "1")
+  if not writes[target] then
+    paths = targets[target] or error("unknown target " .. tostring(target))
+  end
 end
 
 function request()
   n = n + 1
+  if target == "api-case" then
+    -- A new confirmed case for a person who has none.
+    local id = next_id + n
+    return wrk.format("POST", "/api/v1/persons/" .. id .. "/case",
+      { ["Content-Type"] = "application/json" }, '{"sample_date":"2021-05-11"}')
+  elseif target == "api-contact" then
+    -- Two persons of the same neighbourhood met for half an hour on the last day.
+    local a = next_id + 2 * n
+    local body = string.format(
+      '{"a_id":%d,"b_id":%d,"start":"2021-05-11T%02d:00","end":"2021-05-11T%02d:30","setting":"bench"}',
+      a, a + 1, 8 + n % 12, 8 + n % 12)
+    return wrk.format("POST", "/api/v1/contacts", { ["Content-Type"] = "application/json" }, body)
+  end
   return wrk.format("GET", paths[(n % #paths) + 1])
 end
 

@@ -103,3 +103,25 @@ impl Clock for FixedClock {
         Timestamp(self.0.load(Ordering::Relaxed))
     }
 }
+/// The system clock shifted to start at a chosen time and advance in real time: the
+/// demo's clock, which starts on the evening of its last day.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: i64,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now.
+    pub fn starting_at(start: Timestamp) -> Self {
+        Self {
+            offset: start.0 - SystemClock.now().0,
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(SystemClock.now().0 + self.offset)
+    }
+}
+

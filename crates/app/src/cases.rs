@@ -227,6 +227,7 @@ impl App {
         let case_id = match tx
             .insert_case(&NewCase {
                 person_id: person.id,
+                recorded_at: now,
                 case: case.clone(),
             })
             .await

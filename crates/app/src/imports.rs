@@ -1327,6 +1327,7 @@ async fn import_cases(
             row.line,
             NewCase {
                 person_id: person,
+                recorded_at: Timestamp(audit.event.at),
                 case: Case {
                     onset: None,
                     sample_date: None,

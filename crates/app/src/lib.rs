@@ -33,7 +33,7 @@ pub mod overview;
 pub mod persons;
 
 pub use access::{Action, Scope};
-pub use actor::{Actor, Channel, Clock, FixedClock, SystemClock};
+pub use actor::{Actor, Channel, Clock, FixedClock, OffsetClock, SystemClock};
 pub use engine::{Engine, EngineStatus, Traced};
 pub use error::{AppError, AppResult, Text};
 
@@ -87,7 +87,11 @@ impl App {
 
     /// A server's application: starts the tracing engine's task (needs a Tokio runtime).
     pub fn serving(store: Store, province: UnitCode) -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        Self::serving_at(store, province, Arc::new(SystemClock))
+    }
+
+    /// A server's application on `clock` (the demo's [`OffsetClock`]).
+    pub fn serving_at(store: Store, province: UnitCode, clock: Arc<dyn Clock>) -> Self {
         let engine = Engine::start(
             store.clone(),
             clock.clone(),

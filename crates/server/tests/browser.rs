@@ -319,6 +319,7 @@ async fn the_dashboard_shows_the_engine_building_then_the_levels() {
     .unwrap();
     s.insert_case(&phongdich_store::NewCase {
         person_id: f0,
+        recorded_at: t,
         case: phongdich_domain::Case::confirmed(None, t.local_date().succ_opt(), None).unwrap(),
     })
     .await

@@ -104,6 +104,7 @@ async fn the_dashboard_shows_cases_of_the_own_communes_only() {
             store
                 .insert_case(&NewCase {
                     person_id: id,
+                    recorded_at: phongdich_domain::Timestamp(1_620_000_000),
                     case: Case {
                         onset: None,
                         sample_date: None,

@@ -211,6 +211,7 @@ async fn the_person_page_explains_the_level_link_by_link() {
     let t = Timestamp(1_620_000_000);
     s.insert_case(&NewCase {
         person_id: f0,
+        recorded_at: phongdich_domain::Timestamp(1_620_000_000),
         case: Case {
             onset: None,
             sample_date: None,

@@ -21,6 +21,8 @@ pub(crate) static INFECTION_CASE: Table = Table {
         "isolated_at",
         "classification",
         "outcome",
+        "created_at",
+        "updated_at",
     ],
     has_id: true,
     deferred_indexes: &[],
@@ -49,6 +51,9 @@ pub struct NewCase {
     pub person_id: i64,
     /// The case.
     pub case: Case,
+    /// When it was recorded (the application's clock; the dashboard's "new today"
+    /// counts by it).
+    pub recorded_at: Timestamp,
 }
 
 fn date_text(d: Option<NaiveDate>) -> Option<String> {
@@ -71,6 +76,8 @@ impl BulkRow for NewCase {
         out.opt_int(self.case.isolated_at.map(|t| t.0));
         out.text(self.case.classification.as_str());
         out.text(self.case.outcome.as_str());
+        out.int(self.recorded_at.0);
+        out.int(self.recorded_at.0);
     }
 }
 

@@ -250,6 +250,7 @@ async fn bulk_load_then_counts_and_round_trips() {
         };
         bulk.cases(&[NewCase {
             person_id: 1,
+            recorded_at: phongdich_domain::Timestamp(1_620_000_000),
             case: case.clone(),
         }])
         .await

@@ -289,6 +289,7 @@ async fn levels_are_counted_by_unit_and_a_case_has_its_tree() {
         for p in [f0, g0] {
             s.insert_case(&NewCase {
                 person_id: p,
+                recorded_at: phongdich_domain::Timestamp(1_620_000_000),
                 case: case.clone(),
             })
             .await

@@ -46,6 +46,7 @@ async fn user(s: &Store, username: &str) -> i64 {
 fn case(person_id: i64) -> NewCase {
     NewCase {
         person_id,
+        recorded_at: Timestamp(1_700_000_000),
         case: Case {
             onset: None,
             sample_date: None,

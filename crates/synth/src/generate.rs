@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use crate::ids::{CccdIssuer, PhoneIssuer, RefTable};
 use crate::names::{self, Ethnicity};
@@ -39,12 +39,146 @@ pub struct Params {
     pub start: NaiveDate,
     /// Number of confirmed cases (at most `people`).
     pub cases: u32,
+    /// What kind of epidemic the province lives through.
+    pub scenario: Scenario,
+}
+
+/// The epidemic of the synthetic province.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// The situation of the Lai Châu directive of 13 May 2021: no case arises in the
+    /// province, a few imported cases are found over the last two weeks (most in
+    /// quarantine on arrival), and the two that slipped through by coach are confirmed
+    /// on the last day, whose tracing gives the directive's funnel (22 F1, 2,173 F2,
+    /// 15,326 F3 and 7,860 F4) to within a factor 3. Daily life is met in classes,
+    /// market rows, departments and wards, and households at home. The period ends on
+    /// 11 May 2021. See the README's "The demo's epidemic".
+    #[default]
+    Imported,
+    /// Community transmission all month long from 1 May 2021 (1,000 cases per 460,000
+    /// people), in a province met whole school by whole market: nearly everyone is F1
+    /// or F2. For load tests.
+    Outbreak,
+}
+
+impl Scenario {
+    /// Every scenario.
+    pub const ALL: [Scenario; 2] = [Self::Imported, Self::Outbreak];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Imported => "imported",
+            Self::Outbreak => "outbreak",
+        }
+    }
+
+    /// Parses the name used on the command line.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Cases for `people` persons, in proportion to the default population: 6 imported
+    /// cases or 1,000 outbreak cases per 460,000 people, rounded, at least one.
+    pub fn default_cases(self, people: u32) -> u32 {
+        let cases = match self {
+            Self::Imported => DEFAULT_IMPORTED_CASES,
+            Self::Outbreak => DEFAULT_CASES,
+        };
+        let per = u64::from(DEFAULT_PEOPLE);
+        let scaled = (u64::from(people) * u64::from(cases) + per / 2) / per;
+        (scaled as u32).clamp(1, people.max(1))
+    }
+
+    /// The first day of a period of `days` days: the period ends on 11 May 2021 (the
+    /// directive's count) for [`Scenario::Imported`], and starts on 1 May 2021 for
+    /// [`Scenario::Outbreak`].
+    pub fn default_start(self, days: u32) -> NaiveDate {
+        match self {
+            Self::Imported => {
+                let end = NaiveDate::from_ymd_opt(2021, 5, 11).unwrap_or(NaiveDate::MIN);
+                end - Duration::days(i64::from(days.max(1)) - 1)
+            }
+            Self::Outbreak => NaiveDate::from_ymd_opt(2021, 5, 1).unwrap_or(NaiveDate::MIN),
+        }
+    }
+
+    /// Of `cases` imported cases, those that slip through and are confirmed on the last
+    /// day (a third, at least one); the others are caught on arrival.
+    pub fn slipped_cases(cases: u32) -> u32 {
+        cases.div_ceil(3)
+    }
+}
+
+impl std::fmt::Display for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Lai Châu's population, about 460,000 (2019 census).
 pub const DEFAULT_PEOPLE: u32 = 460_000;
-/// Cases at the default population.
+/// Cases at the default population in [`Scenario::Outbreak`].
 pub const DEFAULT_CASES: u32 = 1_000;
+/// Imported cases at the default population in [`Scenario::Imported`].
+pub const DEFAULT_IMPORTED_CASES: u32 = 6;
+/// Lai Châu's communes (the official list of 2025-01-04): with [`DEFAULT_PEOPLE`],
+/// its density, which the calibration of [`Scenario::Imported`] assumes.
+pub const LAI_CHAU_COMMUNES: u32 = 106;
+/// The way between home and an outing, each way.
+const COMMUTE: i64 = 15 * MIN;
+/// The most pupils in one class of [`Scenario::Imported`].
+pub const CLASS_SIZE: usize = 35;
+/// The most people in one row of a market in [`Scenario::Imported`].
+pub const MARKET_ROW: usize = 50;
+/// The most officials in one department of an office in [`Scenario::Imported`].
+pub const DEPARTMENT_SIZE: usize = 20;
+/// The most health workers in one ward of a hospital in [`Scenario::Imported`].
+pub const WARD_SIZE: usize = 30;
+
+const DISTRICT_DEPARTMENTS: &[&str] = &[
+    "Văn phòng HĐND và UBND",
+    "Phòng Nội vụ",
+    "Phòng Tài chính - Kế hoạch",
+    "Phòng Tài nguyên và Môi trường",
+    "Phòng Lao động - Thương binh và Xã hội",
+    "Phòng Giáo dục và Đào tạo",
+    "Phòng Nông nghiệp và Phát triển nông thôn",
+    "Phòng Kinh tế và Hạ tầng",
+    "Phòng Văn hóa và Thông tin",
+    "Phòng Tư pháp",
+    "Phòng Y tế",
+    "Phòng Dân tộc",
+    "Thanh tra huyện",
+];
+
+const COMMUNE_DEPARTMENTS: &[&str] = &[
+    "Bộ phận Một cửa",
+    "Văn phòng - Thống kê",
+    "Địa chính - Xây dựng",
+    "Tài chính - Kế toán",
+    "Tư pháp - Hộ tịch",
+    "Văn hóa - Xã hội",
+];
+
+const WARDS: &[&str] = &[
+    "Khoa Khám bệnh",
+    "Khoa Nội",
+    "Khoa Ngoại",
+    "Khoa Nhi",
+    "Khoa Sản",
+    "Khoa Hồi sức cấp cứu",
+    "Khoa Truyền nhiễm",
+    "Khoa Xét nghiệm",
+];
+
+/// The imported cases come home within the last this many days of the period (the
+/// directive counted 15 days, 27 April to 11 May 2021).
+pub const IMPORT_WINDOW_DAYS: i64 = 15;
+/// Fellow passengers of an imported case on the coach home (at Lai Châu's density).
+const COMPANIONS: RangeInclusive<u32> = 18..=22;
+/// Relatives and neighbours who visit an imported case at home.
+const VISITORS: RangeInclusive<u32> = 2..=4;
 
 impl Default for Params {
     fn default() -> Self {
@@ -53,23 +187,24 @@ impl Default for Params {
 }
 
 impl Params {
-    /// Parameters for `people` persons over `days` days from 2021-05-01, with cases
-    /// scaled from 1,000 per 460,000 people (at least one).
+    /// Parameters for `people` persons over `days` days in the default scenario
+    /// ([`Scenario::Imported`]).
     pub fn scaled(seed: u64, people: u32, days: u32) -> Self {
+        Self::of(Scenario::default(), seed, people, days)
+    }
+
+    /// Parameters for `people` persons over `days` days in `scenario`, with its period
+    /// ([`Scenario::default_start`]) and its cases for that many people
+    /// ([`Scenario::default_cases`]).
+    pub fn of(scenario: Scenario, seed: u64, people: u32, days: u32) -> Self {
         Self {
             seed,
             people,
             days,
-            start: NaiveDate::from_ymd_opt(2021, 5, 1).unwrap_or(NaiveDate::MIN),
-            cases: Self::default_cases(people),
+            start: scenario.default_start(days),
+            cases: scenario.default_cases(people),
+            scenario,
         }
-    }
-
-    /// 1,000 cases per 460,000 people, rounded, at least one.
-    pub fn default_cases(people: u32) -> u32 {
-        let scaled = (u64::from(people) * u64::from(DEFAULT_CASES) + u64::from(DEFAULT_PEOPLE) / 2)
-            / u64::from(DEFAULT_PEOPLE);
-        (scaled as u32).clamp(1, people.max(1))
     }
 }
 
@@ -196,6 +331,11 @@ struct VenueG {
     name: String,
     commune: usize,
     capacity: u32,
+    /// The venue this one is a part of (a class of a school, a row of a market, a
+    /// department of an office, a ward of a hospital), or `NONE`.
+    parent: u32,
+    /// Its parts, if it is split into them.
+    units: Vec<u32>,
 }
 
 struct RoomG {
@@ -319,6 +459,9 @@ pub fn generate<S: Sink>(
         total: 1,
     });
     g.build_population();
+    if params.scenario == Scenario::Imported {
+        g.plan_imports();
+    }
     g.emit_places(&mut emit)?;
     progress(Progress {
         phase: Phase::Places,
@@ -337,7 +480,7 @@ pub fn generate<S: Sink>(
         done: 1,
         total: 1,
     });
-    g.emit_days(&mut emit, progress)?;
+    g.emit_days(&mut emit, &epidemic, progress)?;
     g.emit_cases(&mut emit, &epidemic)?;
     progress(Progress {
         phase: Phase::Cases,
@@ -363,6 +506,69 @@ struct Generator {
     places: RefTable,
     persons: RefTable,
     day0: i64,
+    /// When each imported case came home (their household presence starts then).
+    arrivals: Vec<(u32, i64)>,
+    /// Direct contacts drawn with the epidemic besides those that infected someone:
+    /// the visitors of imported cases.
+    visits: Vec<Visit>,
+    /// Imported cases, planned before the places are emitted.
+    imported: Vec<Infection>,
+    /// Coaches from outside the province, after the trips among its places.
+    coaches: Vec<Coach>,
+    /// Imported cases caught on arrival: person, quarantine room, from, to.
+    quarantine: Vec<(u32, u32, i64, i64)>,
+}
+
+/// A person's outings of one day, for their stays at home around them.
+struct Outings {
+    /// Home only from then: nothing starts before (minus the way there).
+    not_before: i64,
+    /// Start and end of each outing.
+    list: Vec<(i64, i64)>,
+}
+
+/// A night coach from Hà Nội to a district's bus station.
+struct Coach {
+    plate: String,
+    to: usize,
+    depart: i64,
+    arrive: i64,
+    /// Passengers, and when each leaves the bus station.
+    stops: Vec<(u32, i64)>,
+}
+
+/// A direct contact drawn with the epidemic: `a` and `b` over `[start, end]`.
+struct Visit {
+    a: u32,
+    b: u32,
+    start: i64,
+    end: i64,
+    setting: ContactSetting,
+}
+
+impl Infection {
+    /// A case infected outside the province (no infector in the data).
+    fn imported(
+        person: u32,
+        infected_at: i64,
+        onset: Option<NaiveDate>,
+        sample: NaiveDate,
+        isolated_at: i64,
+    ) -> Self {
+        let infectious_from = default_infectious_from(onset, Some(sample))
+            .map_or(infected_at, |x| x.0.max(infected_at));
+        Self {
+            person,
+            infected_at,
+            by: NONE,
+            setting: ContactSetting::Village,
+            contact_end: infected_at,
+            onset,
+            sample,
+            infectious_from,
+            isolated_at,
+        }
+    }
 }
 
 struct Infection {
@@ -436,6 +642,11 @@ impl Generator {
             places: RefTable::default(),
             persons: RefTable::default(),
             day0: Timestamp::local_midnight(params.start).0,
+            arrivals: Vec::new(),
+            visits: Vec::new(),
+            imported: Vec::new(),
+            coaches: Vec::new(),
+            quarantine: Vec::new(),
         };
         // Districts and communes, grouped.
         let mut last_parent: Option<&Option<UnitCode>> = None;
@@ -542,8 +753,28 @@ impl Generator {
             name,
             commune,
             capacity,
+            parent: NONE,
+            units: Vec::new(),
         });
         self.venues.len() as u32 - 1
+    }
+
+    /// The place where a visitor of `venue` meets people: one of its units, if split.
+    fn unit_of(&self, rng: &mut ChaCha8Rng, venue: u32) -> u32 {
+        let units = &self.venues[venue as usize].units;
+        if units.is_empty() {
+            venue
+        } else {
+            units[rng.random_range(0..units.len())]
+        }
+    }
+
+    /// The whole venue `venue` is a unit of (itself if it is not a unit).
+    fn whole(&self, venue: u32) -> u32 {
+        match self.venues[venue as usize].parent {
+            NONE => venue,
+            parent => parent,
+        }
     }
 
     fn build_venues(&mut self, rng: &mut ChaCha8Rng) {
@@ -825,7 +1056,6 @@ impl Generator {
         pop.away_until = vec![0; n];
         pop.role = Vec::with_capacity(n);
         pop.work = Vec::with_capacity(n);
-        let mut capacity_need = vec![0u32; self.venues.len()];
         for i in 0..n {
             let village = &self.villages[pop.village[i] as usize];
             let ci = village.commune;
@@ -911,11 +1141,18 @@ impl Generator {
                 }
                 _ => (if x < 0.2 { Role::Farmer } else { Role::Retired }, NONE),
             };
+            pop.role.push(role);
+            pop.work.push(work);
+        }
+        if self.params.scenario == Scenario::Imported {
+            self.split_venues_into_units();
+        }
+        let pop = &mut self.pop;
+        let mut capacity_need = vec![0u32; self.venues.len()];
+        for &work in &pop.work {
             if work != NONE {
                 capacity_need[work as usize] += 1;
             }
-            pop.role.push(role);
-            pop.work.push(work);
         }
         // Schools hold their pupils and teachers; other venues at least their staff.
         for (v, need) in self.venues.iter_mut().zip(&capacity_need) {
@@ -952,6 +1189,109 @@ impl Generator {
         }
     }
 
+    /// Splits the large venues into the units where people actually meet for a
+    /// quarter of an hour: pupils go to their class (at most [`CLASS_SIZE`] of one
+    /// age, neighbours together: persons are numbered by village) and each teacher to
+    /// one class; traders and shoppers to a row of their market; officials to a
+    /// department of their office; health workers and patients to a ward. Tracing teams
+    /// counted these, not the whole school or market, as close contacts.
+    fn split_venues_into_units(&mut self) {
+        let n = self.pop.work.len();
+        let mut staff: Vec<Vec<usize>> = vec![Vec::new(); self.venues.len()];
+        for i in 0..n {
+            let w = self.pop.work[i];
+            if w != NONE {
+                staff[w as usize].push(i);
+            }
+        }
+        for (venue, members) in staff.into_iter().enumerate() {
+            let v = &self.venues[venue];
+            let (name, commune, kind, capacity) = (v.name.clone(), v.commune, v.kind, v.capacity);
+            let mut units = Vec::new();
+            match kind {
+                VenueKind::School if !members.is_empty() => {
+                    let (pupils, teachers): (Vec<usize>, Vec<usize>) = members
+                        .into_iter()
+                        .partition(|&i| self.pop.role[i] == Role::Pupil);
+                    let mut by_age: Vec<(u8, Vec<usize>)> = Vec::new();
+                    for i in pupils {
+                        let age = self.pop.age[i];
+                        match by_age.iter_mut().find(|(a, _)| *a == age) {
+                            Some((_, list)) => list.push(i),
+                            None => by_age.push((age, vec![i])),
+                        }
+                    }
+                    by_age.sort_unstable_by_key(|(a, _)| *a);
+                    for (age, list) in by_age {
+                        let k = list.len().div_ceil(CLASS_SIZE);
+                        for c in 0..k {
+                            let class = &list[c * list.len() / k..(c + 1) * list.len() / k];
+                            let letter = char::from(b'A' + (c % 26) as u8);
+                            let unit = self.venue(
+                                kind,
+                                format!("Lớp {}{letter}, {name}", age.saturating_sub(5)),
+                                commune,
+                                class.len() as u32 + 1,
+                            );
+                            for &i in class {
+                                self.pop.work[i] = unit;
+                            }
+                            units.push(unit);
+                        }
+                    }
+                    if !units.is_empty() {
+                        for (t, &i) in teachers.iter().enumerate() {
+                            self.pop.work[i] = units[t % units.len()];
+                        }
+                    }
+                }
+                VenueKind::Market | VenueKind::Office | VenueKind::Hospital => {
+                    let (size, names): (usize, &[&str]) = match kind {
+                        VenueKind::Market => (MARKET_ROW, &[]),
+                        VenueKind::Office if name.starts_with("UBND Xã") => {
+                            (DEPARTMENT_SIZE, COMMUNE_DEPARTMENTS)
+                        }
+                        VenueKind::Office => (DEPARTMENT_SIZE, DISTRICT_DEPARTMENTS),
+                        _ => (WARD_SIZE, WARDS),
+                    };
+                    // A market's rows hold its shoppers too; elsewhere visitors are few.
+                    let people = if kind == VenueKind::Market {
+                        (capacity as usize).max(members.len())
+                    } else {
+                        members.len()
+                    };
+                    let k = people.div_ceil(size);
+                    if k < 2 {
+                        continue;
+                    }
+                    for u in 0..k {
+                        let unit_name = match names.get(u % names.len().max(1)) {
+                            Some(dept) if u < names.len() => format!("{dept}, {name}"),
+                            Some(dept) => format!("{dept} {}, {name}", u / names.len() + 1),
+                            None => format!("Dãy hàng số {}, {name}", u + 1),
+                        };
+                        let part = &members[u * members.len() / k..(u + 1) * members.len() / k];
+                        let unit = self.venue(
+                            kind,
+                            unit_name,
+                            commune,
+                            (capacity as usize).div_ceil(k) as u32,
+                        );
+                        for &i in part {
+                            self.pop.work[i] = unit;
+                        }
+                        units.push(unit);
+                    }
+                }
+                _ => {}
+            }
+            for &u in &units {
+                self.venues[u as usize].parent = venue as u32;
+            }
+            self.venues[venue].units = units;
+        }
+    }
+
     fn venue_place(&self, venue: u32) -> u32 {
         venue + 1
     }
@@ -961,8 +1301,13 @@ impl Generator {
     fn trip_place(&self, trip: usize) -> u32 {
         (self.venues.len() + self.rooms.len() + trip) as u32 + 1
     }
+    fn coach_place(&self, coach: usize) -> u32 {
+        (self.venues.len() + self.rooms.len() + self.trips.len() + coach) as u32 + 1
+    }
     fn household_place(&self, household: u32) -> u32 {
-        (self.venues.len() + self.rooms.len() + self.trips.len()) as u32 + household + 1
+        (self.venues.len() + self.rooms.len() + self.trips.len() + self.coaches.len()) as u32
+            + household
+            + 1
     }
 
     fn commune_address(&self, ci: usize) -> String {
@@ -1044,6 +1389,30 @@ impl Generator {
                 unit_code: Some(&self.communes[from.town].code),
                 address: &address,
                 capacity: Some(t.capacity),
+                operator: Some(&operator),
+            })?;
+        }
+        for (i, c) in self.coaches.iter().enumerate() {
+            let id = self.places.push('T', (self.trips.len() + i) as u32 + 1, 6);
+            debug_assert_eq!(id, self.coach_place(i));
+            let to = &self.districts[c.to];
+            let depart = Timestamp(c.depart).to_vietnam();
+            let name = format!(
+                "Xe khách giường nằm {} Hà Nội - {}, {}",
+                c.plate,
+                to.short,
+                depart.format("%H:%M %d/%m/%Y")
+            );
+            let operator = format!("Nhà xe {}", to.short);
+            emit.place(&Place {
+                id,
+                reference: self.places.get(id),
+                kind: PlaceKind::Vehicle,
+                venue_kind: None,
+                name: &name,
+                unit_code: Some(&self.communes[to.town].code),
+                address: "Bến xe Mỹ Đình, Hà Nội",
+                capacity: Some(40),
                 operator: Some(&operator),
             })?;
         }
@@ -1252,9 +1621,171 @@ impl Generator {
         (j != i).then_some(j)
     }
 
+    /// Who is infected, when and by whom, as the scenario says.
+    fn simulate_epidemic(&mut self) -> Vec<Infection> {
+        match self.params.scenario {
+            Scenario::Imported => std::mem::take(&mut self.imported),
+            Scenario::Outbreak => self.simulate_outbreak(),
+        }
+    }
+
+    /// Plans the imported cases of [`Scenario::Imported`] before anything is emitted
+    /// (their coaches and quarantine rooms are places):
+    ///
+    /// - two in three are caught on arrival: taken from the border straight to the
+    ///   provincial quarantine facility (a room each), found positive there within a
+    ///   week and hospitalised. They meet nobody in the province. Their arrivals are
+    ///   spread over the last [`IMPORT_WINDOW_DAYS`] days, so cases are found day after
+    ///   day;
+    /// - one in three (at least one) slip through: they come home on the night coach
+    ///   from Hà Nội with other people of their district, arriving at dawn on the last
+    ///   day, stay home (relatives and neighbours drop in), fall ill and are confirmed
+    ///   that evening. Their fellow passengers, households and visitors (the F1) live
+    ///   the day as usual: the tree of the last day's count.
+    fn plan_imports(&mut self) {
+        let mut rng = stream(self.params.seed, 3);
+        let n = self.params.people;
+        let days = i64::from(self.params.days);
+        let last_day = self.params.start + Duration::days(days - 1);
+        let total = self.params.cases as usize;
+        let slipped = Scenario::slipped_cases(total as u32) as usize;
+        let caught = total - slipped;
+        let mut taken = vec![false; n as usize];
+        // An adult of 18 to 55 in `range` not drawn yet, with a workplace if `worker`.
+        let draw = |rng: &mut ChaCha8Rng, range: Range<u32>, worker: bool, taken: &mut [bool]| {
+            for _ in 0..10_000 {
+                let p = rng.random_range(range.clone()) as usize;
+                if !taken[p]
+                    && (18..=55).contains(&self.pop.age[p])
+                    && (!worker || self.pop.work[p] != NONE)
+                {
+                    taken[p] = true;
+                    return Some(p as u32);
+                }
+            }
+            None
+        };
+        for k in 0..caught {
+            let Some(p) = draw(&mut rng, 0..n, false, &mut taken) else {
+                continue;
+            };
+            let window = IMPORT_WINDOW_DAYS.min(days);
+            let day = days - window + window * k as i64 / caught as i64;
+            let arrival = self.day0 + day * DAY + rng.random_range(9 * 60..=17 * 60) * MIN;
+            let arrival_date = Timestamp(arrival).local_date();
+            let sample = (arrival_date + Duration::days(rng.random_range(1..=7))).min(last_day);
+            let onset = rng
+                .random_bool(0.5)
+                .then(|| (sample - Duration::days(rng.random_range(0..=1))).max(arrival_date));
+            let isolated_at =
+                Timestamp::local_midnight(sample).0 + rng.random_range(14..=30) * HOUR;
+            let infected_at = arrival - rng.random_range(1..=5) * DAY;
+            let room = self.rooms.len() as u32;
+            self.rooms.push(RoomG {
+                name: format!("Phòng {}, Khu cách ly tập trung tỉnh", 101 + k),
+                commune: self.districts[self.capital].town,
+            });
+            self.quarantine.push((p, room, arrival, isolated_at));
+            self.pop.isolated_day[p as usize] = 0;
+            self.imported
+                .push(Infection::imported(p, infected_at, onset, sample, isolated_at));
+        }
+        let scale = self.density();
+        for _ in 0..slipped {
+            let Some(p) = draw(&mut rng, 0..n, false, &mut taken) else {
+                continue;
+            };
+            let village = &self.villages[self.pop.village[p as usize] as usize];
+            let district = self.communes[village.commune].district;
+            let h = self.pop.household[p as usize] as usize;
+            let home = self.pop.hh_start[h]..self.pop.hh_start[h] + u32::from(self.pop.hh_size[h]);
+            for m in home.clone() {
+                taken[m as usize] = true;
+            }
+            // The night coach reaches the district's bus station at dawn on the last day.
+            let day = days - 1;
+            let arrive = self.day0 + day * DAY + rng.random_range(6 * 60 + 30..=7 * 60 + 30) * MIN;
+            let depart = (arrive - rng.random_range(9 * 60..=10 * 60) * MIN).max(self.day0);
+            // Fellow passengers from the same district; people who travel to Hà Nội and
+            // back are mostly working people.
+            let wanted = (rng.random_range(COMPANIONS) as f64 * scale).round().max(1.0) as usize;
+            let mut passengers = vec![p];
+            for _ in 0..wanted {
+                let worker = rng.random_bool(0.8);
+                let range = self.districts[district].persons.clone();
+                if let Some(j) = draw(&mut rng, range, worker, &mut taken) {
+                    passengers.push(j);
+                }
+            }
+            let mut stops = Vec::new();
+            for &j in &passengers {
+                stops.push((j, arrive + rng.random_range(3..=10) * MIN));
+                self.arrivals
+                    .push((j, arrive + rng.random_range(30..=90) * MIN));
+                self.pop.away_until[j as usize] = self.pop.away_until[j as usize].max(day as u16);
+            }
+            let home_at = self.arrivals[self.arrivals.len() - passengers.len()].1;
+            let sample = last_day;
+            let onset = rng.random_bool(0.7).then(|| {
+                (sample - Duration::days(rng.random_range(0..=1))).max(Timestamp(arrive).local_date())
+            });
+            let isolated_at =
+                Timestamp::local_midnight(sample).0 + rng.random_range(17 * 60..=22 * 60) * MIN;
+            let infected_at = arrive - rng.random_range(2..=5) * DAY;
+            // Relatives and neighbours drop in before the result.
+            let first_visit = self.visits.len();
+            for _ in 0..rng.random_range(VISITORS) {
+                let Some(j) = self.partner(&mut rng, p as usize, ContactSetting::Village) else {
+                    continue;
+                };
+                if taken[j] {
+                    continue;
+                }
+                let start = (home_at + rng.random_range(0..=8 * 60) * MIN).min(isolated_at - HOUR);
+                self.visits.push(Visit {
+                    a: p,
+                    b: j as u32,
+                    start,
+                    end: start + rng.random_range(20..=60) * MIN,
+                    setting: ContactSetting::Village,
+                });
+            }
+            self.pop.isolated_day[p as usize] = 0;
+            // The F1 are quarantined from the day after the result.
+            let quarantine = self.day_of(isolated_at).saturating_add(1);
+            let visitors: Vec<u32> = self.visits[first_visit..].iter().map(|v| v.b).collect();
+            for m in home.chain(passengers.iter().copied()).chain(visitors) {
+                if m != p {
+                    let m = m as usize;
+                    self.pop.isolated_day[m] = self.pop.isolated_day[m].min(quarantine);
+                }
+            }
+            self.coaches.push(Coach {
+                plate: format!(
+                    "29B-{:03}.{:02}",
+                    rng.random_range(0..1000),
+                    rng.random_range(0..100)
+                ),
+                to: district,
+                depart,
+                arrive,
+                stops,
+            });
+            self.imported
+                .push(Infection::imported(p, infected_at, onset, sample, isolated_at));
+        }
+    }
+
+    /// People per commune relative to Lai Châu's (1 at 460,000 people on its 106
+    /// communes): a smaller province fills its buses less.
+    fn density(&self) -> f64 {
+        let full = f64::from(DEFAULT_PEOPLE) / f64::from(LAI_CHAU_COMMUNES);
+        (f64::from(self.params.people) / self.communes.len() as f64 / full).min(1.0)
+    }
+
     /// Who is infected, when and by whom: seeded index cases, then transmission along
     /// household, village and work contacts inside each infector's infectious window.
-    fn simulate_epidemic(&mut self) -> Vec<Infection> {
+    fn simulate_outbreak(&mut self) -> Vec<Infection> {
         let mut rng = stream(self.params.seed, 3);
         let target = self.params.cases as usize;
         let n = self.params.people as usize;
@@ -1402,23 +1933,68 @@ impl Generator {
     fn emit_days<S: Sink>(
         &mut self,
         emit: &mut Emit<'_, S>,
+        cases: &[Infection],
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), GenerateError<S::Error>> {
         let n = self.params.people as usize;
         let days = self.params.days;
         let total = u64::from(days) * n as u64;
         let period_end = self.day0 + i64::from(days) * DAY;
-        // Household presences: one per person over the whole period.
-        for i in 0..n {
-            let place = self.household_place(self.pop.household[i]);
+        // Household presences. In the outbreak, one per person over the whole period.
+        // In the imported scenario a household is met at home only: a person's stay at
+        // home is cut by each day at work or school (see `emit_person_day`), starts when
+        // they come home from outside the province, and is absent for those in
+        // quarantine.
+        let mut home_since = Vec::new();
+        if self.params.scenario == Scenario::Imported {
+            home_since = vec![self.day0; n];
+            for &(p, at) in &self.arrivals {
+                home_since[p as usize] = at;
+            }
+            for q in &self.quarantine {
+                home_since[q.0 as usize] = i64::MAX;
+            }
+        } else {
+            for i in 0..n {
+                let place = self.household_place(self.pop.household[i]);
+                emit.presence(&Presence {
+                    person: i as u32 + 1,
+                    person_ref: self.persons.get(i as u32 + 1),
+                    place,
+                    place_ref: self.places.get(place),
+                    kind: PlaceKind::Household,
+                    start: Timestamp(self.day0),
+                    end: Timestamp(period_end),
+                })?;
+            }
+        }
+        // Coaches from outside and quarantine rooms of the imported cases.
+        for (k, c) in self.coaches.iter().enumerate() {
+            let place = self.coach_place(k);
+            let station = self.districts[c.to].bus_station;
+            for &(j, leave) in &c.stops {
+                emit.presence(&Presence {
+                    person: j + 1,
+                    person_ref: self.persons.get(j + 1),
+                    place,
+                    place_ref: self.places.get(place),
+                    kind: PlaceKind::Vehicle,
+                    start: Timestamp(c.depart),
+                    end: Timestamp(c.arrive),
+                })?;
+                self.visit(emit, j as usize, station, c.arrive, leave)?;
+            }
+        }
+        for &(p, room, from, to) in &self.quarantine {
+            let place = self.room_place(room);
             emit.presence(&Presence {
-                person: i as u32 + 1,
-                person_ref: self.persons.get(i as u32 + 1),
+                person: p + 1,
+                person_ref: self.persons.get(p + 1),
                 place,
                 place_ref: self.places.get(place),
-                kind: PlaceKind::Household,
-                start: Timestamp(self.day0),
-                end: Timestamp(period_end),
+                kind: PlaceKind::Room,
+                start: Timestamp(from),
+                end: Timestamp(to.min(period_end).max(from)),
             })?;
         }
         let trips_per_day = self.trips.len() / days as usize;
@@ -1430,10 +2006,12 @@ impl Generator {
                 .weekday()
                 .num_days_from_monday();
             for t in day as usize * trips_per_day..(day as usize + 1) * trips_per_day {
-                self.emit_trip(emit, &mut rng, t, day as u16, &mut room_free)?;
+                let home = (!home_since.is_empty()).then_some(home_since.as_mut_slice());
+                self.emit_trip(emit, &mut rng, t, day as u16, &mut room_free, home)?;
             }
             for i in 0..n {
-                self.emit_person_day(emit, &mut rng, i, day as u16, d0, weekday)?;
+                let home = (!home_since.is_empty()).then_some(home_since.as_mut_slice());
+                self.emit_person_day(emit, &mut rng, i, day as u16, d0, weekday, home)?;
                 if (i + 1).is_multiple_of(65_536) {
                     progress(Progress {
                         phase: Phase::Days,
@@ -1447,6 +2025,28 @@ impl Generator {
                 done: u64::from(day + 1) * n as u64,
                 total,
             });
+        }
+        // The last stay at home of each person runs to the end of the period, or to the
+        // hospital.
+        let mut until = vec![period_end; home_since.len()];
+        for c in cases.iter().filter(|_| !home_since.is_empty()) {
+            let p = c.person as usize;
+            until[p] = until[p].min(c.isolated_at.max(home_since[p]));
+        }
+        for (i, &since) in home_since.iter().enumerate() {
+            let period_end = until[i];
+            if since < period_end {
+                let place = self.household_place(self.pop.household[i]);
+                emit.presence(&Presence {
+                    person: i as u32 + 1,
+                    person_ref: self.persons.get(i as u32 + 1),
+                    place,
+                    place_ref: self.places.get(place),
+                    kind: PlaceKind::Household,
+                    start: Timestamp(since),
+                    end: Timestamp(period_end),
+                })?;
+            }
         }
         Ok(())
     }
@@ -1471,6 +2071,54 @@ impl Generator {
         })
     }
 
+    /// A visit of person `i` to `venue`, remembered in `outs` (the day's outings).
+    fn out<S: Sink>(
+        &self,
+        emit: &mut Emit<'_, S>,
+        outs: &mut Outings,
+        i: usize,
+        venue: u32,
+        start: i64,
+        end: i64,
+    ) -> Result<(), GenerateError<S::Error>> {
+        if start - COMMUTE < outs.not_before {
+            // Not back home yet (off the coach, off a night shift).
+            return Ok(());
+        }
+        outs.list.push((start, end.max(start)));
+        self.visit(emit, i, venue, start, end)
+    }
+
+    /// The stays at home of person `i` around the day's outings (a quarter of an hour
+    /// on the way each side), from `since`; leaves `since` at the return from the last.
+    fn stay_home_between<S: Sink>(
+        &self,
+        emit: &mut Emit<'_, S>,
+        i: usize,
+        outs: &mut Outings,
+        since: &mut i64,
+    ) -> Result<(), GenerateError<S::Error>> {
+        outs.list.sort_unstable();
+        let place = self.household_place(self.pop.household[i]);
+        for &(start, end) in &outs.list {
+            let (leave, back) = (start - COMMUTE, end + COMMUTE);
+            if leave > *since {
+                emit.presence(&Presence {
+                    person: i as u32 + 1,
+                    person_ref: self.persons.get(i as u32 + 1),
+                    place,
+                    place_ref: self.places.get(place),
+                    kind: PlaceKind::Household,
+                    start: Timestamp(*since),
+                    end: Timestamp(leave),
+                })?;
+            }
+            *since = (*since).max(back);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn emit_trip<S: Sink>(
         &mut self,
         emit: &mut Emit<'_, S>,
@@ -1478,6 +2126,7 @@ impl Generator {
         t: usize,
         day: u16,
         room_free: &mut [i64],
+        mut home_since: Option<&mut [i64]>,
     ) -> Result<(), GenerateError<S::Error>> {
         let trip = &self.trips[t];
         let route = &self.routes[trip.route];
@@ -1563,10 +2212,20 @@ impl Generator {
                     }
                 }
             }
+            if let Some(home_since) = home_since.as_deref_mut() {
+                // Away from home from the way to the station to the morning they are back.
+                let back = self.day0 + i64::from(self.pop.away_until[i]) * DAY + 6 * HOUR;
+                let mut outs = Outings {
+                    not_before: i64::MIN,
+                    list: vec![(depart - wait, back - COMMUTE)],
+                };
+                self.stay_home_between(emit, i, &mut outs, &mut home_since[i])?;
+            }
         }
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn emit_person_day<S: Sink>(
         &self,
         emit: &mut Emit<'_, S>,
@@ -1575,6 +2234,7 @@ impl Generator {
         day: u16,
         d0: i64,
         weekday: u32,
+        home_since: Option<&mut [i64]>,
     ) -> Result<(), GenerateError<S::Error>> {
         let pop = &self.pop;
         if pop.isolated_day[i] <= day || pop.away_until[i] > day {
@@ -1591,6 +2251,10 @@ impl Generator {
             d0 + base * MIN + rng.random_range(-spread..=spread) * MIN
         };
         let mut busy = false;
+        let mut outs = Outings {
+            not_before: home_since.as_deref().map_or(i64::MIN, |h| h[i]),
+            list: Vec::new(),
+        };
         match role {
             // Lower and upper secondary schools also teach on Saturday mornings.
             Role::Pupil if weekday_work || (weekday == 5 && age >= 11) => {
@@ -1600,39 +2264,27 @@ impl Generator {
                 } else {
                     jitter(rng, 11 * 60, 15)
                 };
-                self.visit(emit, i, work, start, end)?;
+                self.out(emit, &mut outs, i, work, start, end)?;
                 busy = true;
             }
             Role::Office if weekday_work => {
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 7 * 60 + 20, 15),
                     jitter(rng, 11 * 60 + 30, 10),
                 )?;
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 13 * 60 + 30, 10),
                     jitter(rng, 17 * 60, 15),
                 )?;
                 busy = true;
             }
             Role::Teacher if weekday_work => {
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 6 * 60 + 50, 10),
                     jitter(rng, 11 * 60 + 15, 10),
                 )?;
                 if rng.random_bool(0.5) {
-                    self.visit(
-                        emit,
-                        i,
-                        work,
+                    self.out(emit, &mut outs, i, work,
                         jitter(rng, 13 * 60 + 45, 10),
                         jitter(rng, 16 * 60 + 45, 10),
                     )?;
@@ -1640,31 +2292,23 @@ impl Generator {
                 busy = true;
             }
             Role::Health if weekday < 6 => {
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 7 * 60, 10),
                     jitter(rng, 11 * 60 + 30, 10),
                 )?;
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 13 * 60 + 30, 10),
                     jitter(rng, 17 * 60, 10),
                 )?;
                 busy = true;
             }
             Role::Trader => {
-                let open = self.venues[work as usize].commune != village.commune
+                let market = self.whole(work);
+                let open = self.venues[market as usize].commune != village.commune
                     || c.market_day == weekday;
-                let daily = work == d.market;
+                let daily = market == d.market;
                 if open || daily {
-                    self.visit(
-                        emit,
-                        i,
-                        work,
+                    self.out(emit, &mut outs, i, work,
                         jitter(rng, 5 * 60 + 45, 20),
                         jitter(rng, 11 * 60 + 30, 30),
                     )?;
@@ -1672,17 +2316,11 @@ impl Generator {
                 }
             }
             Role::Service if weekday != 0 => {
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 9 * 60, 20),
                     jitter(rng, 14 * 60, 20),
                 )?;
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     jitter(rng, 16 * 60, 20),
                     jitter(rng, 21 * 60, 20),
                 )?;
@@ -1691,15 +2329,12 @@ impl Generator {
             Role::Guard => {
                 let shift = ((i + day as usize) % 3) as i64;
                 let start = d0 + (6 + 8 * shift) * HOUR;
-                self.visit(emit, i, work, start, start + 8 * HOUR)?;
+                self.out(emit, &mut outs, i, work, start, start + 8 * HOUR)?;
                 busy = shift == 0;
             }
             Role::Driver if rng.random_bool(0.6) => {
                 let start = jitter(rng, 5 * 60 + 30, 20);
-                self.visit(
-                    emit,
-                    i,
-                    work,
+                self.out(emit, &mut outs, i, work,
                     start,
                     start + rng.random_range(60..=180) * MIN,
                 )?;
@@ -1727,10 +2362,9 @@ impl Generator {
                 } else {
                     d.market
                 };
+                let venue = self.unit_of(rng, venue);
                 let start = jitter(rng, 7 * 60 + 30, 90);
-                self.visit(
-                    emit,
-                    i,
+                self.out(emit, &mut outs, i,
                     venue,
                     start,
                     start + rng.random_range(30..=180) * MIN,
@@ -1743,9 +2377,8 @@ impl Generator {
                 } else {
                     d.office
                 };
-                self.visit(
-                    emit,
-                    i,
+                let venue = self.unit_of(rng, venue);
+                self.out(emit, &mut outs, i,
                     venue,
                     start,
                     start + rng.random_range(15..=60) * MIN,
@@ -1763,6 +2396,13 @@ impl Generator {
         } else {
             u32::from(age >= 6 && rng.random_bool(0.15))
         };
+        // Grocery shops had no QR check-in in 2021 (and a visit of a few minutes makes no
+        // contact): the imported scenario does not record them.
+        let shop_visits = if self.params.scenario == Scenario::Imported {
+            0
+        } else {
+            shop_visits
+        };
         for _ in 0..shop_visits {
             let shop = c.shops[rng.random_range(0..c.shops.len())];
             let start = if busy {
@@ -1770,8 +2410,9 @@ impl Generator {
             } else {
                 jitter(rng, 12 * 60, 240)
             };
-            self.visit(
+            self.out(
                 emit,
+                &mut outs,
                 i,
                 shop,
                 start,
@@ -1790,9 +2431,7 @@ impl Generator {
             } else {
                 jitter(rng, 18 * 60 + 30, 40)
             };
-            self.visit(
-                emit,
-                i,
+            self.out(emit, &mut outs, i,
                 venue,
                 start,
                 start + rng.random_range(30..=100) * MIN,
@@ -1806,9 +2445,8 @@ impl Generator {
             } else {
                 d.hospital
             };
-            self.visit(
-                emit,
-                i,
+            let venue = self.unit_of(rng, venue);
+            self.out(emit, &mut outs, i,
                 venue,
                 start,
                 start + rng.random_range(20..=150) * MIN,
@@ -1843,6 +2481,9 @@ impl Generator {
                 }
             }
         }
+        if let Some(home_since) = home_since {
+            self.stay_home_between(emit, i, &mut outs, &mut home_since[i])?;
+        }
         Ok(())
     }
 
@@ -1853,6 +2494,17 @@ impl Generator {
     ) -> Result<(), GenerateError<S::Error>> {
         let mut rng = stream(self.params.seed, 5);
         let person_ref = |i: u32| self.persons.get(i + 1);
+        for v in &self.visits {
+            emit.contact(&Contact {
+                a: v.a + 1,
+                a_ref: person_ref(v.a),
+                b: v.b + 1,
+                b_ref: person_ref(v.b),
+                start: Timestamp(v.start),
+                end: Timestamp(v.end),
+                setting: v.setting,
+            })?;
+        }
         for c in cases
             .iter()
             .filter(|c| c.by != NONE && c.infected_at >= self.day0)

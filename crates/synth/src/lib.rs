@@ -25,7 +25,7 @@ pub mod sink;
 pub mod units;
 
 pub use export::{CsvExport, ExportError};
-pub use generate::{generate, GenerateError, Params, Phase, Progress};
+pub use generate::{generate, GenerateError, Params, Phase, Progress, Scenario};
 pub use names::Ethnicity;
 pub use sink::{
     CaseRecord, Contact, ContactSetting, CountingSink, Counts, Household, Person, Place, Presence,

@@ -6,7 +6,8 @@ use phongdich_domain::{
 };
 use phongdich_synth::{
     export::FILES, generate, units_from_gso_csv, CaseRecord, Contact, CountingSink, Counts,
-    CsvExport, Household, Params, Person, Place, Presence, Sink, TestRecord, Village, LAI_CHAU,
+    CsvExport, Household, Params, Person, Place, Presence, Scenario, Sink, TestRecord, Village,
+    LAI_CHAU,
 };
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -221,24 +222,34 @@ fn households_have_one_to_eight_members_in_villages_of_real_communes() {
 
 #[test]
 fn presences_end_after_they_start_at_known_places() {
-    let (r, counts) = record(&Params::scaled(4, 4_000, 7));
-    assert!(
-        r.bad_presences.is_empty(),
-        "{:?}",
-        &r.bad_presences[..r.bad_presences.len().min(5)]
-    );
-    assert_eq!(counts.presences_of(PlaceKind::Household), 4_000);
-    assert!(counts.presences_of(PlaceKind::Vehicle) > 0);
-    assert!(counts.presences_of(PlaceKind::Room) > 0);
-    for (a, b, s, e) in &r.contacts {
-        assert!(e >= s && a != b);
+    for scenario in Scenario::ALL {
+        let (r, counts) = record(&Params::of(scenario, 4, 4_000, 7));
+        assert!(
+            r.bad_presences.is_empty(),
+            "{:?}",
+            &r.bad_presences[..r.bad_presences.len().min(5)]
+        );
+        assert!(counts.presences_of(PlaceKind::Vehicle) > 0);
+        assert!(counts.presences_of(PlaceKind::Room) > 0);
+        for (a, b, s, e) in &r.contacts {
+            assert!(e >= s && a != b);
+        }
+        let households = counts.presences_of(PlaceKind::Household);
+        let per_day = counts.presences_of(PlaceKind::Venue) as f64 / (4_000.0 * 7.0);
+        match scenario {
+            // One stay at home per person over the period; about 0.5 to 1 venue check-in
+            // per person per day.
+            Scenario::Outbreak => {
+                assert_eq!(households, 4_000);
+                assert!((0.5..=1.0).contains(&per_day), "{per_day} check-ins a day");
+            }
+            // Stays at home between outings; no check-in at grocery shops.
+            Scenario::Imported => {
+                assert!((8_000..=20_000).contains(&households), "{households}");
+                assert!((0.2..=0.5).contains(&per_day), "{per_day} check-ins a day");
+            }
+        }
     }
-    // About 0.5 to 1 venue check-in per person per day.
-    let per_day = counts.presences_of(PlaceKind::Venue) as f64 / (4_000.0 * 7.0);
-    assert!(
-        (0.5..=1.0).contains(&per_day),
-        "{per_day} venue check-ins per person per day"
-    );
 }
 
 #[test]
@@ -274,7 +285,7 @@ fn identity_numbers_and_phones_are_unique_and_valid() {
 
 #[test]
 fn cases_follow_the_domain_dates_and_their_contacts() {
-    let params = Params::scaled(6, 46_000, 30);
+    let params = Params::of(Scenario::Outbreak, 6, 46_000, 30);
     let (r, counts) = record(&params);
     assert_eq!(counts.cases, u64::from(params.cases));
     assert_eq!(params.cases, 100);

@@ -15,9 +15,11 @@ use phongdich_store::{
     BulkLoader, IdTable, NewCase, NewContact, NewHousehold, NewPerson, NewPlace, NewPresence,
     NewTest, Store, StoreError,
 };
-use phongdich_synth::{generate, Counts, CsvExport, Params, Phase, Progress, Sink};
+use phongdich_app::{Clock, OffsetClock};
+use phongdich_synth::{generate, Counts, CsvExport, Params, Phase, Progress, Scenario, Sink};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Options of `phongdich demo`.
@@ -32,10 +34,19 @@ pub struct DemoArgs {
     /// Number of days of activity.
     #[arg(long, default_value_t = 30)]
     pub days: u32,
-    /// First day (local), YYYY-MM-DD.
-    #[arg(long, default_value = "2021-05-01")]
-    pub start: NaiveDate,
-    /// Number of confirmed cases [default: 1,000 per 460,000 people].
+    /// The epidemic: `imported` (a few imported cases; the two that slipped through
+    /// are confirmed on the last day, whose tracing reproduces the funnel of the Lai
+    /// Châu directive of 13 May 2021: tens of F1, thousands of F2, F3 and F4; see the
+    /// README) or `outbreak` (community transmission all month: nearly everyone F1 or
+    /// F2, for load tests).
+    #[arg(long, default_value = "imported", value_parser = parse_scenario)]
+    pub scenario: Scenario,
+    /// First day (local), YYYY-MM-DD [default: `imported` ends on 2021-05-11, the
+    /// directive's count; `outbreak` starts on 2021-05-01].
+    #[arg(long)]
+    pub start: Option<NaiveDate>,
+    /// Number of confirmed cases [default: per 460,000 people, 6 imported or 1,000 in
+    /// the outbreak].
     #[arg(long)]
     pub cases: Option<u32>,
     /// Address the web app listens on once the province is loaded.
@@ -55,13 +66,22 @@ pub struct DemoArgs {
 impl DemoArgs {
     /// The generator's parameters.
     pub fn params(&self) -> Params {
-        let mut params = Params::scaled(self.seed, self.people, self.days);
-        params.start = self.start;
+        let mut params = Params::of(self.scenario, self.seed, self.people, self.days);
+        if let Some(start) = self.start {
+            params.start = start;
+        }
         if let Some(cases) = self.cases {
             params.cases = cases;
         }
         params
     }
+}
+
+fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    Scenario::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|x| x.as_str()).collect();
+        format!("unknown scenario {s:?}: one of {}", names.join(", "))
+    })
 }
 
 /// The province the demo is built on: Lai Châu's districts and communes from the
@@ -126,6 +146,7 @@ fn build<S: Sink>(args: &DemoArgs, sink: &mut S) -> anyhow::Result<Counts> {
         days = params.days,
         start = %params.start,
         cases = params.cases,
+        scenario = %params.scenario,
         "building the synthetic province"
     );
     let (bar, mut update) = progress_bar();
@@ -392,6 +413,7 @@ impl Sink for StoreSink<'_> {
     fn case(&mut self, c: &phongdich_synth::CaseRecord<'_>) -> Result<(), StoreError> {
         self.cases.push(NewCase {
             person_id: self.person_id(c.person),
+            recorded_at: c.isolated_at,
             case: Case {
                 onset: c.onset,
                 sample_date: Some(c.sample_date),
@@ -490,10 +512,20 @@ fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs
     Ok((counts, refs))
 }
 
+/// The demo's clock: it reads 22:30 on the last day of the period when the server
+/// starts (every case of the period recorded, the last ones "new today") and goes on
+/// in real time.
+pub fn demo_clock(params: &Params) -> Arc<dyn Clock> {
+    let last_day = params.start + chrono::Duration::days(i64::from(params.days.max(1)) - 1);
+    let evening = Timestamp(Timestamp::local_midnight(last_day).0 + 22 * 3_600 + 30 * 60);
+    Arc::new(OffsetClock::starting_at(evening))
+}
+
 /// Serves the province in the database `url` on `listener` until `shutdown`.
 async fn serve_until(
     url: String,
     listener: tokio::net::TcpListener,
+    clock: Arc<dyn Clock>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = Store::connect(&url).await?;
@@ -502,7 +534,11 @@ async fn serve_until(
         .context("reading the listening address")?;
     tracing::info!(%address, "serving the demo province on http://{address}/ (Ctrl-C stops)");
     let province = crate::settings::Settings::from_env()?.province;
-    let app = phongdich_app::App::serving(store, province);
+    tracing::info!(
+        now = %clock.now().to_rfc3339(),
+        "the demo's clock starts on the evening of its last day"
+    );
+    let app = phongdich_app::App::serving_at(store, province, clock);
     let state = phongdich_server::AppState::new(app, phongdich_server::Settings::default());
     phongdich_server::serve(listener, state, shutdown)
         .await
@@ -510,7 +546,7 @@ async fn serve_until(
 }
 
 /// Serves the loaded province with the web app on `listen` until Ctrl-C.
-fn serve(url: &str, listen: &str) -> anyhow::Result<()> {
+fn serve(url: &str, listen: &str, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -525,7 +561,7 @@ fn serve(url: &str, listen: &str) -> anyhow::Result<()> {
                 std::future::pending::<()>().await;
             }
         };
-        serve_until(url.to_owned(), listener, shutdown).await
+        serve_until(url.to_owned(), listener, clock, shutdown).await
     })
 }
 
@@ -544,7 +580,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         tracing::info!(file, bytes, "demo database written");
     }
-    serve(&url, &args.listen)?;
+    serve(&url, &args.listen, demo_clock(&args.params()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -563,8 +599,19 @@ mod tests {
     fn defaults_are_the_province_over_a_month() {
         let w = Wrapper::try_parse_from(["demo"]).expect("parses");
         let p = w.demo.params();
-        assert_eq!((p.seed, p.people, p.days, p.cases), (1, 460_000, 30, 1_000));
+        assert_eq!((p.seed, p.people, p.days, p.cases), (1, 460_000, 30, 6));
+        assert_eq!(p.scenario, Scenario::Imported);
+        // The month that ends on the directive's count.
+        assert_eq!(p.start, NaiveDate::from_ymd_opt(2021, 4, 12).expect("date"));
+        let w = Wrapper::try_parse_from(["demo", "--scenario", "outbreak"]).expect("parses");
+        let p = w.demo.params();
+        assert_eq!((p.cases, p.scenario), (1_000, Scenario::Outbreak));
         assert_eq!(p.start, NaiveDate::from_ymd_opt(2021, 5, 1).expect("date"));
+        let w = Wrapper::try_parse_from(["demo", "--start", "2021-06-01", "--cases", "9"])
+            .expect("parses");
+        let p = w.demo.params();
+        assert_eq!((p.start.to_string(), p.cases), ("2021-06-01".to_owned(), 9));
+        assert!(Wrapper::try_parse_from(["demo", "--scenario", "seed"]).is_err());
     }
 
     #[test]
@@ -620,6 +667,43 @@ mod tests {
     }
 
     #[test]
+    fn cases_are_recorded_over_the_period_and_the_last_are_new_today() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let w = Wrapper::try_parse_from(["demo", "--people", "3000", "--cases", "6"])
+            .expect("parses");
+        load(&w.demo, &url).expect("loads");
+        let params = w.demo.params();
+        let now = demo_clock(&params).now();
+        let last_day = NaiveDate::from_ymd_opt(2021, 5, 11).expect("date");
+        assert_eq!(now.local_date(), last_day);
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (today, all) = rt.block_on(async {
+            let store = Store::connect(&url).await.expect("connects");
+            let count = |since| {
+                let store = store.clone();
+                async move {
+                    store
+                        .new_cases_by_unit(None, since)
+                        .await
+                        .expect("counts")
+                        .iter()
+                        .map(|(_, n)| n)
+                        .sum::<u64>()
+                }
+            };
+            (
+                count(Timestamp::local_midnight(last_day)).await,
+                count(Timestamp(0)).await,
+            )
+        });
+        // Two slipped through and are confirmed on the last day; the others were
+        // caught on arrival over the two weeks before.
+        assert_eq!(all, 6);
+        assert!((2..6).contains(&today), "{today} of {all} new on the last day");
+    }
+
+    #[test]
     fn the_loaded_province_is_served() {
         use std::io::{Read, Write};
         let dir = tempfile::tempdir().expect("temp dir");
@@ -634,7 +718,8 @@ mod tests {
                 .expect("port");
             let address = listener.local_addr().expect("address");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(serve_until(url, listener, async {
+            let clock = demo_clock(&w.demo.params());
+            let server = tokio::spawn(serve_until(url, listener, clock, async {
                 let _ = stopped.await;
             }));
             let response = tokio::task::spawn_blocking(move || {
