@@ -103,6 +103,7 @@ impl Clock for FixedClock {
         Timestamp(self.0.load(Ordering::Relaxed))
     }
 }
+
 /// The system clock shifted to start at a chosen time and advance in real time: the
 /// demo's clock, which starts on the evening of its last day.
 #[derive(Debug, Clone, Copy)]
@@ -124,4 +125,3 @@ impl Clock for OffsetClock {
         Timestamp(SystemClock.now().0 + self.offset)
     }
 }
-

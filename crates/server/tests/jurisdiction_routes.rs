@@ -86,6 +86,7 @@ async fn side(store: &Store, unit: &UnitCode, tag: &str, name: &'static str) -> 
     let case = store
         .insert_case(&NewCase {
             person_id: case_id,
+            recorded_at: phongdich_domain::Timestamp(1_620_000_000),
             case: Case {
                 onset: None,
                 sample_date: None,
@@ -104,7 +105,6 @@ async fn side(store: &Store, unit: &UnitCode, tag: &str, name: &'static str) -> 
             interval: Interval::new(Timestamp(1_620_010_000), Timestamp(1_620_013_600)).unwrap(),
             setting: Some("bữa cơm".to_owned()),
         })
-            recorded_at: phongdich_domain::Timestamp(1_620_000_000),
         .await
         .unwrap();
     Side {

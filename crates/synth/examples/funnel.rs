@@ -72,9 +72,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .filter(|u| u.level == AdminLevel::Commune)
         .count() as u64;
-    let people = people.unwrap_or(
-        (u64::from(DEFAULT_PEOPLE) * communes / u64::from(LAI_CHAU_COMMUNES)) as u32,
-    );
+    let people = people
+        .unwrap_or((u64::from(DEFAULT_PEOPLE) * communes / u64::from(LAI_CHAU_COMMUNES)) as u32);
     println!("| seed | people | days | cases | F0 | F1 | F2 | F3 | F4 | generate | trace |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for seed in seeds {

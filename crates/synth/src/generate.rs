@@ -1687,8 +1687,13 @@ impl Generator {
             });
             self.quarantine.push((p, room, arrival, isolated_at));
             self.pop.isolated_day[p as usize] = 0;
-            self.imported
-                .push(Infection::imported(p, infected_at, onset, sample, isolated_at));
+            self.imported.push(Infection::imported(
+                p,
+                infected_at,
+                onset,
+                sample,
+                isolated_at,
+            ));
         }
         let scale = self.density();
         for _ in 0..slipped {
@@ -1708,7 +1713,9 @@ impl Generator {
             let depart = (arrive - rng.random_range(9 * 60..=10 * 60) * MIN).max(self.day0);
             // Fellow passengers from the same district; people who travel to Hà Nội and
             // back are mostly working people.
-            let wanted = (rng.random_range(COMPANIONS) as f64 * scale).round().max(1.0) as usize;
+            let wanted = (rng.random_range(COMPANIONS) as f64 * scale)
+                .round()
+                .max(1.0) as usize;
             let mut passengers = vec![p];
             for _ in 0..wanted {
                 let worker = rng.random_bool(0.8);
@@ -1727,7 +1734,8 @@ impl Generator {
             let home_at = self.arrivals[self.arrivals.len() - passengers.len()].1;
             let sample = last_day;
             let onset = rng.random_bool(0.7).then(|| {
-                (sample - Duration::days(rng.random_range(0..=1))).max(Timestamp(arrive).local_date())
+                (sample - Duration::days(rng.random_range(0..=1)))
+                    .max(Timestamp(arrive).local_date())
             });
             let isolated_at =
                 Timestamp::local_midnight(sample).0 + rng.random_range(17 * 60..=22 * 60) * MIN;
@@ -1771,8 +1779,13 @@ impl Generator {
                 arrive,
                 stops,
             });
-            self.imported
-                .push(Infection::imported(p, infected_at, onset, sample, isolated_at));
+            self.imported.push(Infection::imported(
+                p,
+                infected_at,
+                onset,
+                sample,
+                isolated_at,
+            ));
         }
     }
 
@@ -2268,23 +2281,39 @@ impl Generator {
                 busy = true;
             }
             Role::Office if weekday_work => {
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 7 * 60 + 20, 15),
                     jitter(rng, 11 * 60 + 30, 10),
                 )?;
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 13 * 60 + 30, 10),
                     jitter(rng, 17 * 60, 15),
                 )?;
                 busy = true;
             }
             Role::Teacher if weekday_work => {
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 6 * 60 + 50, 10),
                     jitter(rng, 11 * 60 + 15, 10),
                 )?;
                 if rng.random_bool(0.5) {
-                    self.out(emit, &mut outs, i, work,
+                    self.out(
+                        emit,
+                        &mut outs,
+                        i,
+                        work,
                         jitter(rng, 13 * 60 + 45, 10),
                         jitter(rng, 16 * 60 + 45, 10),
                     )?;
@@ -2292,11 +2321,19 @@ impl Generator {
                 busy = true;
             }
             Role::Health if weekday < 6 => {
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 7 * 60, 10),
                     jitter(rng, 11 * 60 + 30, 10),
                 )?;
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 13 * 60 + 30, 10),
                     jitter(rng, 17 * 60, 10),
                 )?;
@@ -2308,7 +2345,11 @@ impl Generator {
                     || c.market_day == weekday;
                 let daily = market == d.market;
                 if open || daily {
-                    self.out(emit, &mut outs, i, work,
+                    self.out(
+                        emit,
+                        &mut outs,
+                        i,
+                        work,
                         jitter(rng, 5 * 60 + 45, 20),
                         jitter(rng, 11 * 60 + 30, 30),
                     )?;
@@ -2316,11 +2357,19 @@ impl Generator {
                 }
             }
             Role::Service if weekday != 0 => {
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 9 * 60, 20),
                     jitter(rng, 14 * 60, 20),
                 )?;
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     jitter(rng, 16 * 60, 20),
                     jitter(rng, 21 * 60, 20),
                 )?;
@@ -2334,7 +2383,11 @@ impl Generator {
             }
             Role::Driver if rng.random_bool(0.6) => {
                 let start = jitter(rng, 5 * 60 + 30, 20);
-                self.out(emit, &mut outs, i, work,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
+                    work,
                     start,
                     start + rng.random_range(60..=180) * MIN,
                 )?;
@@ -2364,7 +2417,10 @@ impl Generator {
                 };
                 let venue = self.unit_of(rng, venue);
                 let start = jitter(rng, 7 * 60 + 30, 90);
-                self.out(emit, &mut outs, i,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
                     venue,
                     start,
                     start + rng.random_range(30..=180) * MIN,
@@ -2378,7 +2434,10 @@ impl Generator {
                     d.office
                 };
                 let venue = self.unit_of(rng, venue);
-                self.out(emit, &mut outs, i,
+                self.out(
+                    emit,
+                    &mut outs,
+                    i,
                     venue,
                     start,
                     start + rng.random_range(15..=60) * MIN,
@@ -2431,7 +2490,10 @@ impl Generator {
             } else {
                 jitter(rng, 18 * 60 + 30, 40)
             };
-            self.out(emit, &mut outs, i,
+            self.out(
+                emit,
+                &mut outs,
+                i,
                 venue,
                 start,
                 start + rng.random_range(30..=100) * MIN,
@@ -2446,7 +2508,10 @@ impl Generator {
                 d.hospital
             };
             let venue = self.unit_of(rng, venue);
-            self.out(emit, &mut outs, i,
+            self.out(
+                emit,
+                &mut outs,
+                i,
                 venue,
                 start,
                 start + rng.random_range(20..=150) * MIN,

@@ -7,6 +7,7 @@ use super::demo_users::{self, DemoRefs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
+use phongdich_app::{Clock, OffsetClock};
 use phongdich_domain::{
     AdminLevel, AdminUnit, BirthDate, Case, CaseOutcome, FullName, IdentityDocument, Interval,
     Phone, PlaceKind, Timestamp,
@@ -15,7 +16,6 @@ use phongdich_store::{
     BulkLoader, IdTable, NewCase, NewContact, NewHousehold, NewPerson, NewPlace, NewPresence,
     NewTest, Store, StoreError,
 };
-use phongdich_app::{Clock, OffsetClock};
 use phongdich_synth::{generate, Counts, CsvExport, Params, Phase, Progress, Scenario, Sink};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -670,8 +670,8 @@ mod tests {
     fn cases_are_recorded_over_the_period_and_the_last_are_new_today() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-        let w = Wrapper::try_parse_from(["demo", "--people", "3000", "--cases", "6"])
-            .expect("parses");
+        let w =
+            Wrapper::try_parse_from(["demo", "--people", "3000", "--cases", "6"]).expect("parses");
         load(&w.demo, &url).expect("loads");
         let params = w.demo.params();
         let now = demo_clock(&params).now();
@@ -700,7 +700,10 @@ mod tests {
         // Two slipped through and are confirmed on the last day; the others were
         // caught on arrival over the two weeks before.
         assert_eq!(all, 6);
-        assert!((2..6).contains(&today), "{today} of {all} new on the last day");
+        assert!(
+            (2..6).contains(&today),
+            "{today} of {all} new on the last day"
+        );
     }
 
     #[test]

@@ -86,6 +86,8 @@ async fn dashboard(
         ));
     };
     let heading = heading(d.crumbs.first().map_or("", |u| u.name.as_str()));
+    // The day "new today" counts (the demo's clock reads its last day).
+    let today = state.app().now().local_date();
     let engine = state.app().engine().status();
     let building = matches!(engine, phongdich_app::EngineStatus::Building { .. });
     let content = html! {
@@ -101,7 +103,10 @@ async fn dashboard(
         div.cards {
             div.card {
                 div.n data-new="0" { (n(lang, d.total.new_cases)) }
-                div.l { span class="level f0" { "F0" } " " (lang.t("mới hôm nay", "new today")) }
+                div.l {
+                    span class="level f0" { "F0" } " " (lang.t("mới hôm nay", "new today"))
+                    " " span.muted #today { (today.format("%d/%m/%Y").to_string()) }
+                }
             }
             @for (i, count) in d.total.levels.iter().enumerate() {
                 div.card {
