@@ -262,6 +262,8 @@ impl App {
                 isolated_at,
             })
             .await;
+        // The dashboards count it (and the levels it moved) at their next view.
+        self.inner.dashboard_counts.clear();
         tracing::info!(
             person.id = person.id,
             case.id = case_id,

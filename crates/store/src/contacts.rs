@@ -257,11 +257,14 @@ impl Store {
                     crate::BackendKind::Sqlite => "indexed by contact_start_idx",
                     crate::BackendKind::Postgres => "",
                 };
+                // Each contact's two persons are looked up by key as the walk goes (a
+                // district needs a few hundred): `a_id in (select ...)` would first
+                // gather the unit's tens of thousands of persons, 20 times slower.
                 format!(
                     "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
                        select c.start_at, c.id from contact c {hint} \
-                       where (c.a_id in (select id from person where unit_code in ({under})) \
-                           or c.b_id in (select id from person where unit_code in ({under}))) \
+                       where ((select p.unit_code from person p where p.id = c.a_id) in ({under}) \
+                           or (select p.unit_code from person p where p.id = c.b_id) in ({under})) \
                        and $1 is not null \
                        {cursor} order by c.start_at desc, c.id desc limit {limit}) top \
                      join contact c on c.id = top.id \
