@@ -30,6 +30,14 @@ local targets = {
 }
 
 local writes = { ["api-case"] = true, ["api-contact"] = true }
+
+-- The command line's headers (the Bearer token) and a JSON body's type: wrk.format
+-- sends only the headers it is given.
+local function json_headers()
+  local h = { ["Content-Type"] = "application/json" }
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  return h
+end
 local target = "search"
 local next_id = 1
 
@@ -49,15 +57,15 @@ function request()
   if target == "api-case" then
     -- A new confirmed case for a person who has none.
     local id = next_id + n
-    return wrk.format("POST", "/api/v1/persons/" .. id .. "/case",
-      { ["Content-Type"] = "application/json" }, '{"sample_date":"2021-05-11"}')
+    return wrk.format("POST", "/api/v1/persons/" .. id .. "/case", json_headers(),
+      '{"sample_date":"2021-05-11"}')
   elseif target == "api-contact" then
     -- Two persons of the same neighbourhood met for half an hour on the last day.
     local a = next_id + 2 * n
     local body = string.format(
       '{"a_id":%d,"b_id":%d,"start":"2021-05-11T%02d:00","end":"2021-05-11T%02d:30","setting":"bench"}',
       a, a + 1, 8 + n % 12, 8 + n % 12)
-    return wrk.format("POST", "/api/v1/contacts", { ["Content-Type"] = "application/json" }, body)
+    return wrk.format("POST", "/api/v1/contacts", json_headers(), body)
   end
   return wrk.format("GET", paths[(n % #paths) + 1])
 end

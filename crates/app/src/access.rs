@@ -43,6 +43,80 @@ pub fn check_role(actor: &Actor, action: Action) -> AppResult<()> {
     }
 }
 
+/// What an actor wants to do with a venue (a place of kind venue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueAction {
+    /// See it and its poster.
+    View,
+    /// Run it: rotate its token, check visitors in.
+    Operate,
+    /// Create or change its fields.
+    Manage,
+}
+
+/// May `actor` do `action` with the venue of reference `reference` in `unit`? Unit
+/// staff act on the venues inside their scope (the read-only leader and read-only
+/// tokens only view); a venue operator (role [`Role::VenueOperator`], jurisdiction
+/// `Place(reference)`) views and operates its own venue and nothing else; other
+/// place-bound accounts and the public see no venue. Outside answers
+/// [`AppError::NotFound`]; inside but not allowed, [`AppError::Forbidden`].
+pub fn check_venue(
+    actor: &Actor,
+    scope: Option<&Scope>,
+    reference: &str,
+    unit: Option<&UnitCode>,
+    action: VenueAction,
+) -> AppResult<()> {
+    let writes = !matches!(action, VenueAction::View);
+    match (&actor.jurisdiction, actor.role) {
+        (Jurisdiction::Place(own), phongdich_domain::Role::VenueOperator) => {
+            if own != reference || actor.is_public() {
+                return Err(AppError::NotFound);
+            }
+            let token_ok = !matches!(actor.channel, Channel::Token { write: false });
+            match action {
+                VenueAction::Manage => Err(AppError::Forbidden),
+                VenueAction::Operate if !token_ok => Err(AppError::Forbidden),
+                _ => Ok(()),
+            }
+        }
+        (Jurisdiction::Unit(_), role) if role != phongdich_domain::Role::VenueOperator => {
+            let inside = scope.is_some_and(|s| s.contains(unit));
+            if !inside {
+                return Err(AppError::NotFound);
+            }
+            if writes && !may_write(actor) {
+                return Err(AppError::Forbidden);
+            }
+            Ok(())
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whether `actor` may submit a health declaration: the public
+/// ([`Actor::is_public`]), and staff of any role but the read-only leader (a
+/// checkpoint officer declares for a traveller), not through a read-only token.
+pub fn may_declare(actor: &Actor) -> bool {
+    actor.is_public()
+        || (!actor.role.read_only() && !matches!(actor.channel, Channel::Token { write: false }))
+}
+
+/// Whether staff `actor` (with its `scope`, `None` when place-bound) may read a
+/// declaration whose address is in commune `unit`: unit staff inside their
+/// jurisdiction, and checkpoint officers, who look up by code the declarations that
+/// travellers show them. The public never reads through this (only its own
+/// declarations, on the device that made them).
+pub fn may_read_declaration(actor: &Actor, scope: Option<&Scope>, unit: &UnitCode) -> bool {
+    if actor.is_public() {
+        return false;
+    }
+    match scope {
+        Some(s) => s.contains(Some(unit)),
+        None => actor.role == phongdich_domain::Role::CheckpointOfficer,
+    }
+}
+
 /// The units a unit-bound actor sees.
 #[derive(Debug, Clone)]
 pub struct Scope {

@@ -19,6 +19,9 @@ pub enum Channel {
     Cli,
     /// A background job of the server itself.
     Job,
+    /// A member of the public on a public page (health declaration, venue check-in):
+    /// no account, no sign-in.
+    Public,
 }
 
 /// The account (or the system) on whose behalf a use case runs.
@@ -66,6 +69,28 @@ impl Actor {
     }
 }
 
+impl Actor {
+    /// A member of the public (no account) reaching the app from `client` (an IP
+    /// address): audited with no account and that address. It holds no unit, so every
+    /// staff use case refuses it (no [`crate::Scope`]) and it cannot write through
+    /// them (read-only role); only the use cases made for the public accept it.
+    pub fn public(client: Option<String>) -> Self {
+        Self {
+            user_id: None,
+            username: "public".to_owned(),
+            role: Role::Leader,
+            jurisdiction: Jurisdiction::Place("public".to_owned()),
+            client,
+            channel: Channel::Public,
+        }
+    }
+
+    /// Whether this is a member of the public ([`Actor::public`]).
+    pub fn is_public(&self) -> bool {
+        self.channel == Channel::Public
+    }
+}
+
 /// Where use cases read the time: never `now()` inside a use case, so tests can fix it.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Now.
@@ -79,28 +104,6 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp(chrono::Utc::now().timestamp())
-    }
-}
-
-/// A clock that says what it is told (tests).
-#[derive(Debug, Default)]
-pub struct FixedClock(AtomicI64);
-
-impl FixedClock {
-    /// A clock at `t`.
-    pub fn at(t: Timestamp) -> Self {
-        Self(AtomicI64::new(t.0))
-    }
-
-    /// Moves it to `t`.
-    pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::Relaxed);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::Relaxed))
     }
 }
 
@@ -123,5 +126,27 @@ impl OffsetClock {
 impl Clock for OffsetClock {
     fn now(&self) -> Timestamp {
         Timestamp(SystemClock.now().0 + self.offset)
+    }
+}
+
+/// A clock that says what it is told (tests).
+#[derive(Debug, Default)]
+pub struct FixedClock(AtomicI64);
+
+impl FixedClock {
+    /// A clock at `t`.
+    pub fn at(t: Timestamp) -> Self {
+        Self(AtomicI64::new(t.0))
+    }
+
+    /// Moves it to `t`.
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, Ordering::Relaxed);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::Relaxed))
     }
 }

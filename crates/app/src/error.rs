@@ -1,6 +1,6 @@
 //! [`AppError`]: the one error type of every use case. The web layer maps it to status
 //! codes once (`NotFound` 404, `Forbidden` 403, `Conflict` 409, `Invalid` 400 or 422
-//! with the field, `Internal` 500); texts meant for people come in Vietnamese and
+//! with the field, `TooManyRequests` 429, `Internal` 500); texts meant for people come in Vietnamese and
 //! English.
 
 use phongdich_store::StoreError;
@@ -44,6 +44,15 @@ pub enum AppError {
         /// The field.
         field: &'static str,
         /// Why, in both languages.
+        message: Text,
+    },
+    /// Too many requests from one client address or for one phone number (the public
+    /// pages' rate limits, [`crate::rate_limit`]); answered 429 with `Retry-After`.
+    #[error("too many requests: {}", message.en)]
+    TooManyRequests {
+        /// Seconds until the limit's window ends.
+        retry_after: i64,
+        /// What to do, in both languages.
         message: Text,
     },
     /// Something failed that the actor cannot fix (logged once by the web layer).

@@ -12,7 +12,8 @@
 //! [`lab_tests`], [`contacts`], [`accounts`] (staff accounts, sessions, API tokens,
 //! the sign-in throttle), [`audit_log`], [`imports`] (CSV and xlsx files, whole or not
 //! at all, audited), [`overview`] (totals, the dashboard's counts,
-//! the trace view of a case).
+//! the trace view of a case), [`declarations`] (health declarations and their
+//! follow-up), [`retention`] (the purge of old check-ins and declarations).
 
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -23,7 +24,10 @@ pub mod actor;
 pub mod audit_log;
 pub mod cache;
 pub mod cases;
+pub mod checkins;
+pub mod commit_queue;
 pub mod contacts;
+pub mod declarations;
 pub mod engine;
 pub mod error;
 pub mod imports;
@@ -31,6 +35,9 @@ pub mod input;
 pub mod lab_tests;
 pub mod overview;
 pub mod persons;
+pub mod rate_limit;
+pub mod retention;
+pub mod venues;
 
 pub use access::{Action, Scope};
 pub use actor::{Actor, Channel, Clock, FixedClock, OffsetClock, SystemClock};
@@ -58,12 +65,22 @@ struct Inner {
     totals: overview::TotalsCache,
     contact_counts: contacts::CountCache,
     dashboard_counts: overview::CountsCache,
+    /// Venues by id for the check-in path (a token's venue is read at every scan);
+    /// cleared when a venue is edited or its token rotated.
+    venue_cache: cache::TtlCache<i64, phongdich_store::Venue>,
+    /// The group commit of check-ins.
+    commits: commit_queue::CommitQueue<checkins::CheckInJob>,
+    /// The public pages' rate limits (check-ins, declarations).
+    public_limits: rate_limit::PublicLimits,
+    /// The key that signs venue tokens, read (or made) at first use.
+    venue_key: tokio::sync::OnceCell<venues::VenueKey>,
 }
 
 impl App {
     /// The application over a migrated store, serving `province`, with `engine`
     /// ([`Engine::start`] in a server, [`Engine::none`] on the command line).
     pub fn new(store: Store, province: UnitCode, clock: Arc<dyn Clock>, engine: Engine) -> Self {
+        let commits = commit_queue::CommitQueue::new(store.clone(), engine.clone());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -74,6 +91,10 @@ impl App {
                 totals: overview::TotalsCache::new(std::time::Duration::from_secs(60)),
                 contact_counts: contacts::CountCache::new(std::time::Duration::from_secs(60)),
                 dashboard_counts: overview::CountsCache::new(std::time::Duration::from_secs(30)),
+                commits,
+                venue_cache: cache::TtlCache::new(std::time::Duration::from_secs(10)),
+                public_limits: rate_limit::PublicLimits::default(),
+                venue_key: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -105,6 +126,11 @@ impl App {
         &self.inner.store
     }
 
+    /// The group commit of check-ins ([`commit_queue`]): on unless switched off.
+    pub fn commit_queue(&self) -> &commit_queue::CommitQueue<checkins::CheckInJob> {
+        &self.inner.commits
+    }
+
     /// The tracing engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
@@ -113,6 +139,11 @@ impl App {
     /// Now, from the app's clock.
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// The rate limits of the public pages, shared by every public use case.
+    pub fn public_limits(&self) -> &rate_limit::PublicLimits {
+        &self.inner.public_limits
     }
 
     /// The province this deployment serves.

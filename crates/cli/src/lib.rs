@@ -26,6 +26,9 @@ pub enum Command {
     /// Import villages, places, persons, contacts, presences or cases from a CSV or
     /// Excel file, whole or not at all.
     Import(commands::import::ImportArgs),
+    /// Delete the check-ins and health declarations older than the retention period
+    /// now (a server does it every hour); audited.
+    Purge(commands::purge::PurgeArgs),
     /// Serve the web app and the JSON API (migrates the database first).
     Serve(commands::serve::ServeArgs),
     /// Compute F0..F4 levels (docs/tracing.md) from interchange files, or over the

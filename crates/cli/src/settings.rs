@@ -8,6 +8,8 @@
 //! | `PHONGDICH_LISTEN` | `127.0.0.1:8080` | address the web app listens on |
 //! | `PHONGDICH_TRUSTED_PROXIES` | none | comma-separated IP addresses of reverse proxies whose `X-Forwarded-For` is believed |
 //! | `PHONGDICH_LOG` | `info` | log filter (`tracing` env-filter syntax, e.g. `phongdich_store=debug`) |
+//! | `PHONGDICH_RETENTION_DAYS` | `30` | days check-ins and health declarations are kept before the hourly purge deletes them (1 to 366; `--retention-days` overrides) |
+//! | `PHONGDICH_GROUP_COMMIT` | `on` | `off`: one transaction (one sync) per check-in instead of the group commit (the benchmark's baseline) |
 
 use anyhow::{bail, Context};
 use phongdich_domain::{AdminLevel, UnitCode};
@@ -27,6 +29,11 @@ pub struct Settings {
     pub log: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Days check-ins and declarations are kept.
+    pub retention_days: u32,
+    /// Check-ins share transactions (`phongdich_app::commit_queue`); off only to
+    /// measure the baseline.
+    pub group_commit: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -40,6 +47,8 @@ impl fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("log", &self.log)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("retention_days", &self.retention_days)
+            .field("group_commit", &self.group_commit)
             .finish()
     }
 }
@@ -75,8 +84,22 @@ impl Settings {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let group_commit = match get("PHONGDICH_GROUP_COMMIT")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(other) => bail!("PHONGDICH_GROUP_COMMIT: `{other}` is neither on nor off"),
+        };
+        let retention_days = match get("PHONGDICH_RETENTION_DAYS") {
+            None => phongdich_app::retention::Retention::DEFAULT_DAYS,
+            Some(v) => parse_retention_days(&v).context("PHONGDICH_RETENTION_DAYS")?,
+        };
         Ok(Self {
+            retention_days,
             trusted_proxies,
+            group_commit,
             database_url: get("PHONGDICH_DATABASE_URL")
                 .unwrap_or_else(|| phongdich_store::DEFAULT_DATABASE_URL.to_owned()),
             province,
@@ -92,6 +115,16 @@ impl Settings {
         }
         self
     }
+}
+
+/// A retention period in days, 1 to a year.
+pub fn parse_retention_days(v: &str) -> anyhow::Result<u32> {
+    v.trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(phongdich_app::retention::Retention::days)
+        .map(|r| r.days)
+        .with_context(|| format!("`{v}` is not a number of days from 1 to 366"))
 }
 
 #[cfg(test)]
@@ -114,6 +147,8 @@ mod tests {
         assert_eq!(s.province.as_str(), "12");
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.log, "info");
+        assert_eq!(s.retention_days, 30);
+        assert!(s.group_commit);
         Ok(())
     }
 
@@ -138,7 +173,21 @@ mod tests {
         assert!(settings(&[("PHONGDICH_PROVINCE", "x")]).is_err());
         assert!(settings(&[("PHONGDICH_LISTEN", "localhost")]).is_err());
         assert!(settings(&[("PHONGDICH_TRUSTED_PROXIES", "10.0.0.1, x")]).is_err());
+        assert!(settings(&[("PHONGDICH_RETENTION_DAYS", "0")]).is_err());
+        assert!(settings(&[("PHONGDICH_RETENTION_DAYS", "thirty")]).is_err());
+        assert_eq!(
+            settings(&[("PHONGDICH_RETENTION_DAYS", "28")])
+                .unwrap()
+                .retention_days,
+            28
+        );
         let s = settings(&[("PHONGDICH_TRUSTED_PROXIES", "10.0.0.1, ::1")]).unwrap();
         assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(settings(&[("PHONGDICH_GROUP_COMMIT", "sometimes")]).is_err());
+        assert!(
+            !settings(&[("PHONGDICH_GROUP_COMMIT", "off")])
+                .unwrap()
+                .group_commit
+        );
     }
 }

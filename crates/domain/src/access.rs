@@ -27,11 +27,15 @@ pub enum Role {
     AccommodationOperator,
     /// Steering Committee leader: reads everything of its jurisdiction, writes nothing.
     Leader,
+    /// Operator of one venue (cơ sở, địa điểm: a market, a shop, an office), bound to
+    /// it by a place jurisdiction: its poster and token, and checking in visitors
+    /// without a smartphone; never the population.
+    VenueOperator,
 }
 
 impl Role {
     /// Every role, in the order forms list them.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Self::ProvinceAdmin,
         Self::ProvinceOfficer,
         Self::DistrictOfficer,
@@ -41,6 +45,7 @@ impl Role {
         Self::TransportOperator,
         Self::AccommodationOperator,
         Self::Leader,
+        Self::VenueOperator,
     ];
 
     /// The stored text form.
@@ -55,6 +60,7 @@ impl Role {
             Self::TransportOperator => "transport_operator",
             Self::AccommodationOperator => "accommodation_operator",
             Self::Leader => "leader",
+            Self::VenueOperator => "venue_operator",
         }
     }
 
@@ -75,6 +81,7 @@ impl Role {
             Self::TransportOperator => "Nhà xe, vận tải",
             Self::AccommodationOperator => "Cơ sở lưu trú",
             Self::Leader => "Lãnh đạo (chỉ xem)",
+            Self::VenueOperator => "Cơ sở / địa điểm",
         }
     }
 
@@ -90,6 +97,7 @@ impl Role {
             Self::TransportOperator => "Transport operator",
             Self::AccommodationOperator => "Accommodation operator",
             Self::Leader => "Leader (read only)",
+            Self::VenueOperator => "Venue operator",
         }
     }
 

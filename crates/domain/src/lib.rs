@@ -7,6 +7,8 @@
 pub mod access;
 pub mod admin;
 pub mod case;
+pub mod checkin;
+pub mod declaration;
 pub mod person;
 pub mod place;
 pub mod text;
@@ -15,6 +17,7 @@ pub mod time;
 pub use access::{Jurisdiction, Role};
 pub use admin::{AdminLevel, AdminUnit, UnitCode};
 pub use case::{Case, CaseClassification, CaseDatesError, CaseOutcome, TestKind, TestResult};
+pub use checkin::{CccdQr, CccdQrError, CheckInChannel, StayMinutes};
 pub use person::{BirthDate, FullName, IdentityDocument, Phone, Sex};
 pub use place::{PlaceKind, VenueKind};
 pub use time::{Interval, Timestamp};

@@ -14,6 +14,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod jobs;
 pub mod routes;
 pub mod state;
 pub mod web;
@@ -78,10 +79,15 @@ pub async fn serve(
             }
         }
     });
+    let retention = tokio::spawn(jobs::retention(
+        state.app().clone(),
+        state.settings().retention,
+    ));
     let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     purge.abort();
+    retention.abort();
     served
 }

@@ -12,6 +12,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PHONGDICH_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// How long check-ins and declarations are kept before the hourly purge deletes
+    /// them (`PHONGDICH_RETENTION_DAYS`, 30 days by default).
+    pub retention: phongdich_app::retention::Retention,
 }
 
 /// The state shared by every request: cheap to clone (one `Arc` inside).

@@ -1,7 +1,5 @@
 //! Browser tests in headless Chromium, driven over the W3C WebDriver protocol by
-//! chromedriver (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`).
-//! The protocol is a handful of JSON calls, spoken here with reqwest (already a test
-//! dependency) rather than a WebDriver client crate.
+//! chromedriver (see `helpers::browser`).
 //!
 //! Locally, without chromedriver and outside CI, the tests say so and pass; in CI
 //! (`CI=true`) a missing browser fails them.
@@ -10,207 +8,11 @@
 
 mod helpers;
 
+use helpers::browser::{available, Browser, PHONE_HEIGHT, PHONE_WIDTH};
 use helpers::{person, TestApp};
 use phongdich_domain::{Interval, Timestamp, UnitCode};
 use phongdich_store::NewContact;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct Browser {
-    driver: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-fn available() -> bool {
-    let present =
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
-    if !present {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing (.ci/run installs them)"
-        );
-        eprintln!("skipping the browser test: no {CHROMEDRIVER} (not in CI)");
-    }
-    present
-}
-
-impl Browser {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        for _ in 0..100 {
-            if http.get(format!("{base}/status")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let caps = json!({ "capabilities": { "alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        }}});
-        let res: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session = res["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {res}"))
-            .to_owned();
-        Self {
-            driver,
-            base,
-            session,
-            http,
-            _profile: profile,
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method, url);
-        if !body.is_null() {
-            req = req.json(&body);
-        }
-        let res: Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(res["value"]["error"].is_null(), "WebDriver {path}: {res}");
-        res["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                json!({ "using": "css selector", "value": css }),
-            )
-            .await;
-        v.as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            json!({ "text": text }),
-        )
-        .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            json!({}),
-        )
-        .await;
-    }
-
-    async fn script(&self, script: &str) {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({ "script": script, "args": [] }),
-        )
-        .await;
-    }
-
-    async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Waits (up to 20 s) until the page after a click has loaded at a URL ending
-    /// with `suffix`: a click returns before the navigation it starts is done.
-    async fn wait_for_url(&self, suffix: &str) -> bool {
-        for _ in 0..200 {
-            let ready = self
-                .call(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    json!({ "script": "return document.readyState;", "args": [] }),
-                )
-                .await;
-            if self.url().await.ends_with(suffix) && ready == "complete" {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
-    }
-
-    async fn quit(&self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
-    }
-}
 
 #[tokio::test]
 async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
@@ -246,17 +48,7 @@ async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
         .await;
 
     let browser = Browser::start().await;
-    browser.goto(&format!("{}/signin", app.base)).await;
-    browser.type_into("input[name=username]", "xa").await;
-    browser
-        .type_into("input[name=password]", "mật khẩu đủ dài")
-        .await;
-    browser.click("form button[type=submit]").await;
-    assert!(
-        browser.wait_for_url("/dashboard").await,
-        "{}",
-        browser.source().await
-    );
+    browser.sign_in(&app.base, "xa", "mật khẩu đủ dài").await;
 
     // Search without diacritics finds the name with them.
     browser
@@ -270,7 +62,7 @@ async fn sign_in_search_without_diacritics_and_register_a_case_in_chromium() {
     assert!(browser.source().await.contains("Không thuộc diện truy vết"));
     browser.goto(&format!("{}/persons/{f0}", app.base)).await;
     browser
-        .script("document.querySelector('input[name=sample_date]').value = '2021-05-13';")
+        .eval("document.querySelector('input[name=sample_date]').value = '2021-05-13';")
         .await;
     browser.click("#register-case").await;
     assert!(browser.wait_for_url(&format!("/persons/{f0}")).await);
@@ -329,13 +121,7 @@ async fn the_dashboard_shows_the_engine_building_then_the_levels() {
         .await;
 
     let browser = Browser::start().await;
-    browser.goto(&format!("{}/signin", app.base)).await;
-    browser.type_into("input[name=username]", "xa").await;
-    browser
-        .type_into("input[name=password]", "mật khẩu đủ dài")
-        .await;
-    browser.click("form button[type=submit]").await;
-    assert!(browser.wait_for_url("/dashboard").await);
+    browser.sign_in(&app.base, "xa", "mật khẩu đủ dài").await;
     let page = browser.source().await;
     assert!(
         page.contains("data-engine=\"building\"") && page.contains("Đang truy vết"),
@@ -351,4 +137,110 @@ async fn the_dashboard_shows_the_engine_building_then_the_levels() {
     assert!(!page.contains("data-engine="), "{page}");
     assert!(page.contains("data-level=\"1\">1<"), "one F1: {page}");
     browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_phone_opens_a_venue_poster_link_and_checks_in_in_chromium() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::start(phongdich_store::testing::fresh_sqlite().await.unwrap()).await;
+    let unit = app
+        .db
+        .store
+        .communes_of_province(&UnitCode::parse("12").unwrap())
+        .await
+        .unwrap()[0]
+        .code
+        .clone();
+    app.add_user("xa", "mật khẩu đủ dài", "commune_officer", unit.as_str())
+        .await;
+    let token = app
+        .api_token("xa", phongdich_store::TokenScope::Write)
+        .await;
+    let venue: Value = app
+        .client
+        .post(format!("{}/api/v1/venues", app.base))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "Chợ Tam Đường", "venue_kind": "market", "unit": unit.as_str() }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = venue["id"].as_i64().unwrap();
+
+    let browser = Browser::start().await;
+    // A phone-sized window.
+    browser.set_window_size(PHONE_WIDTH, PHONE_HEIGHT).await;
+    browser.sign_in(&app.base, "xa", "mật khẩu đủ dài").await;
+
+    // The venue page links its poster; the poster carries the check-in URL.
+    browser.goto(&format!("{}/venues/{id}", app.base)).await;
+    browser.click("#poster-link").await;
+    assert!(browser.wait_for_url(&format!("/venues/{id}/poster")).await);
+    let poster = browser.source().await;
+    assert!(poster.contains("poster-qr"), "{poster}");
+    let url = poster
+        .split("class=\"poster-url\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&app.base) && url.contains("/c/"), "{url}");
+
+    // Scanned on a phone: the check-in page, phone and name once.
+    browser.goto(&url).await;
+    let page = browser.source().await;
+    assert!(page.contains("Chợ Tam Đường"), "{page}");
+    browser.type_into("#phone", "0912 345 678").await;
+    browser.type_into("#full_name", "Lò Thị Mai").await;
+    browser.click("#check-in").await;
+    assert!(
+        browser.wait_for_text("id=\"checked-in\"").await,
+        "{}",
+        browser.source().await
+    );
+
+    // Next time: remembered on the phone, one tap.
+    browser.goto(&url).await;
+    let again = browser.source().await;
+    assert!(again.contains("id=\"known\""), "{again}");
+    browser.click("#check-in").await;
+    assert!(browser.wait_for_text("id=\"checked-in\"").await);
+    let n: i64 = app
+        .db
+        .store
+        .check_ins_at_venue(id, 10)
+        .await
+        .unwrap()
+        .len()
+        .try_into()
+        .unwrap();
+    assert_eq!(n, 2);
+
+    // The whole page weighs under 100 KB: the document and every resource it loaded.
+    browser.goto(&url).await;
+    let bytes = browser.weight().await;
+    assert!(bytes > 1000 && bytes < 100_000, "{bytes} bytes");
+    // The same from outside: HTML plus stylesheet.
+    let html = app.get(token_path(&url), None).await.text().await.unwrap();
+    let css = app
+        .get(phongdich_server::web::layout::CSS_PATH, None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        html.len() + css.len() < 100_000,
+        "{}",
+        html.len() + css.len()
+    );
+    assert!(!html.contains("<script"), "no script");
+    browser.quit().await;
+}
+
+fn token_path(url: &str) -> &str {
+    &url[url.find("/c/").unwrap()..]
 }

@@ -43,6 +43,36 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET", "/api/v1/persons/{id}/level"),
     ("POST", "/api/v1/persons/{id}/case"),
     ("POST", "/api/v1/persons/{id}/tests"),
+    // Declarations: the follow-up list, the look-up by code and "done" are played for
+    // every role of this matrix, inside and outside, in tests/declarations.rs
+    // (`flags_land_on_the_follow_up_list_of_the_commune_audited_and_scoped`,
+    // `the_declarant_sees_the_codes_on_the_declaring_phone_only_and_staff_by_code`).
+    ("GET", "/declarations"),
+    ("POST", "/declarations/{id}/done"),
+    ("GET", "/declarations/find"),
+    ("GET", "/d/{code}"),
+    ("POST", "/api/v1/declarations"),
+    ("GET", "/api/v1/declarations/follow-up"),
+    ("GET", "/api/v1/declarations/{code}"),
+    ("POST", "/api/v1/declarations/{id}/done"),
+    // Venues: each checks `phongdich_app::access::check_venue`; the venue matrix
+    // (unit staff inside and outside, the venue's operator, another venue's) is in
+    // tests/checkins.rs (`venues_stay_inside_their_jurisdiction`).
+    ("GET", "/venues"),
+    ("GET", "/venues/new"),
+    ("POST", "/venues"),
+    ("GET", "/venues/{id}"),
+    ("POST", "/venues/{id}"),
+    ("POST", "/venues/{id}/rotate"),
+    ("POST", "/venues/{id}/checkins"),
+    ("GET", "/venues/{id}/poster"),
+    ("GET", "/venues/{id}/poster.svg"),
+    ("GET", "/venues/{id}/poster.png"),
+    ("GET", "/api/v1/venues"),
+    ("POST", "/api/v1/venues"),
+    ("GET", "/api/v1/venues/{id}"),
+    ("POST", "/api/v1/venues/{id}/rotate"),
+    ("POST", "/api/v1/venues/{id}/checkins"),
 ];
 
 #[test]

@@ -39,8 +39,12 @@ async fn every_signed_in_route_refuses_anonymous_requests() {
         .filter(|(m, _)| m == "GET")
     {
         let res = app.get(path, None).await;
+        // A venue's check-in page answers 404 for a token of no venue (the sample).
+        let no_venue = path.starts_with("/c/") && res.status() == 404;
+        // A declaration's result answers 404 on a device that did not make it.
+        let not_this_device = path.starts_with("/khai-bao/") && res.status() == 404;
         assert!(
-            res.status().is_success() || res.status() == 303,
+            res.status().is_success() || res.status() == 303 || no_venue || not_this_device,
             "{method} {path}: {}",
             res.status()
         );

@@ -106,6 +106,11 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// statements logged at debug level ([`quiet`]), and on PostgreSQL without the
     /// shared pool's statement timeout. Its connections open when first needed.
     fn scan_pool(&self) -> &AnyPool;
+    /// The pool of the group commit's writer ([`crate::Store::begin_batch`]); `None`:
+    /// the shared pool.
+    fn batch_pool(&self) -> Option<&AnyPool> {
+        None
+    }
 }
 
 /// One open bulk-load transaction.

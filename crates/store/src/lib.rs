@@ -33,7 +33,8 @@
 //! (cases, tests, cases by commune), [`users`], [`sessions`] and [`tokens`] (staff
 //! accounts, sign-in sessions, API tokens), [`audit`] (the audit log), [`trace`] (the
 //! levels the engine computed), [`levels`] (levels counted by unit, a case's tree) and
-//! batched look-ups for imports. The bulk path is [`bulk::BulkLoader`], used by the synthetic province generator and by
+//! batched look-ups for imports; [`declarations`] (health declarations, the follow-up
+//! list) and [`retention`] (the purge of old declarations and check-ins). The bulk path is [`bulk::BulkLoader`], used by the synthetic province generator and by
 //! imports: batches of plain rows, one transaction, hundreds of thousands of rows a
 //! second on either backend.
 //!
@@ -61,13 +62,17 @@ pub mod audit;
 mod backend;
 pub mod bulk;
 pub mod cases;
+mod checkin_batch;
+pub mod checkins;
 pub mod contacts;
+pub mod declarations;
 pub mod error;
 pub mod levels;
 mod lookups;
 pub mod persons;
 pub mod places;
 mod postgres;
+pub mod retention;
 mod scope;
 pub mod sessions;
 mod sqlite;
@@ -77,21 +82,26 @@ pub mod tokens;
 pub mod trace;
 pub mod tx;
 pub mod users;
+pub mod venues;
 
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use backend::{redact_url, BackendKind};
 pub use bulk::{BulkLoader, CommitProgress, CommitStep, IdTable};
 pub use cases::{CaseQuery, CaseRecord, CaseRow, CommuneCount, NewCase, NewTest, TestRecord};
+pub use checkins::{CheckIn, CheckInRecorded, NewCheckIn, Visitor};
 pub use contacts::{Contact, ContactQuery, NewContact};
+pub use declarations::{Declaration, FollowUpQuery, NewDeclaration};
 pub use error::{Result, StoreError};
 pub use levels::{TreeNode, UnitLevelCount};
 pub use persons::{Household, NewHousehold, NewPerson, Page, Person, PersonQuery};
 pub use places::{NewPlace, NewPresence, Place, Presence};
+pub use retention::Purged;
 pub use sessions::Session;
 pub use tokens::{ApiToken, NewApiToken, TokenScope, TOKEN_USE_RESOLUTION_SECONDS};
 pub use trace::{Exposure, ExposureKind, TraceLevel};
 pub use tx::Tx;
 pub use users::{NewUser, User};
+pub use venues::{Venue, VenueFields, VenueQuery};
 
 use backend::{ArgSink, Backend, BulkRow};
 use sqlx::{AnyConnection, AnyPool};

@@ -177,7 +177,7 @@ pub(crate) fn interval_from_row(row: &AnyRow, table: &'static str) -> Result<Int
         .map_err(|_| corrupt(table, &format!("{start}..{end}")))
 }
 
-fn place_from_row(row: &AnyRow) -> Result<Place> {
+pub(crate) fn place_from_row(row: &AnyRow) -> Result<Place> {
     let kind: String = row.try_get("kind")?;
     let venue: Option<String> = row.try_get("venue_kind")?;
     let unit: Option<String> = row.try_get("unit_code")?;

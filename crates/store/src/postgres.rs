@@ -52,6 +52,18 @@ impl PostgresBackend {
                         format!("set statement_timeout = '{STATEMENT_TIMEOUT_SECONDS}s'").as_str(),
                     )
                     .await?;
+                    // Durable before the answer: a commit returns once its WAL is
+                    // flushed. `on` is PostgreSQL's default; a server configured with
+                    // `off` (which may lose the last commits in a crash) is overridden
+                    // for the app's connections, stronger settings (`remote_apply`...)
+                    // are kept.
+                    let sync: String =
+                        sqlx::query_scalar("select current_setting('synchronous_commit')")
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    if sync.eq_ignore_ascii_case("off") {
+                        conn.execute("set synchronous_commit = on").await?;
+                    }
                     Ok(())
                 })
             })

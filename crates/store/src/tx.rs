@@ -27,7 +27,7 @@ use std::fmt;
 /// After a write fails (a [`crate::StoreError::Conflict`], say), drop the transaction:
 /// PostgreSQL refuses every later statement of a transaction in which one failed.
 pub struct Tx {
-    tx: Transaction<'static, Any>,
+    pub(crate) tx: Transaction<'static, Any>,
 }
 
 impl fmt::Debug for Tx {
@@ -50,6 +50,21 @@ impl Store {
         let tx = match self.inner.backend.begin_write_sql() {
             Some(sql) => self.pool().begin_with(sql).await?,
             None => self.pool().begin().await?,
+        };
+        Ok(Tx { tx })
+    }
+
+    /// Starts a write transaction of the group commit's writer (`phongdich_app`'s
+    /// `commit_queue`), as [`Store::begin`] does, on a connection of its own on SQLite
+    /// (whose page cache then survives from one batch to the next); on PostgreSQL on
+    /// the shared pool.
+    pub async fn begin_batch(&self) -> Result<Tx> {
+        let Some(pool) = self.inner.backend.batch_pool() else {
+            return self.begin().await;
+        };
+        let tx = match self.inner.backend.begin_write_sql() {
+            Some(sql) => pool.begin_with(sql).await?,
+            None => pool.begin().await?,
         };
         Ok(Tx { tx })
     }
@@ -180,6 +195,34 @@ impl Tx {
                     .then(|| "this idempotency key was already used".to_owned())
             })
         })?;
+        Ok(())
+    }
+
+    /// Marks a point this transaction can roll back to without ending
+    /// ([`Tx::rollback_to_savepoint`]): a group commit wraps each of its jobs in one,
+    /// so that a failing job undoes only its own writes. Not nested: one at a time.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("savepoint job").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Keeps what was written since [`Tx::savepoint`] (it commits with the rest).
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("release savepoint job")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was written since [`Tx::savepoint`] and ends it; the transaction
+    /// goes on (also on PostgreSQL after a failed statement).
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("rollback to savepoint job")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("release savepoint job")
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -21,9 +21,10 @@ pub mod state;
 
 use crate::actor::Clock;
 use phongdich_domain::{Interval, PlaceKind, Timestamp};
+use phongdich_store::TraceLevel;
 use phongdich_store::{Exposure, Store};
 use state::{retrace_database, BuildProgress, TraceState, TraceStateError};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -155,6 +156,8 @@ pub type ChainLink = (i64, u8, Exposure);
 
 enum Command {
     Apply(Change, oneshot::Sender<Traced>),
+    /// Changes committed together (a group commit), applied in one go.
+    ApplyAll(Vec<Change>, oneshot::Sender<Traced>),
     Chain(i64, oneshot::Sender<Option<Vec<ChainLink>>>),
     Rebuild,
 }
@@ -171,6 +174,7 @@ impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Apply(c, _) => f.debug_tuple("Apply").field(c).finish(),
+            Self::ApplyAll(c, _) => f.debug_tuple("ApplyAll").field(&c.len()).finish(),
             Self::Chain(p, _) => f.debug_tuple("Chain").field(p).finish(),
             Self::Rebuild => f.write_str("Rebuild"),
         }
@@ -274,6 +278,36 @@ impl Engine {
         answer.await.unwrap_or(Traced::NotRunning)
     }
 
+    /// Applies changes committed together, in their commit order, with one blocking
+    /// job and one write of the levels they changed between them; answers once those
+    /// are stored (or queued). What a group commit calls: the engine's cost per change
+    /// is then the trace work alone.
+    ///
+    /// The changes are sent when this is called, not when the future is first polled:
+    /// calls made one after the other reach the engine in that order.
+    pub fn apply_all(
+        &self,
+        changes: Vec<Change>,
+    ) -> impl std::future::Future<Output = Traced> + Send + 'static {
+        let answer = match &self.commands {
+            None => Err(Traced::NotRunning),
+            Some(_) if changes.is_empty() => Err(Traced::Applied { levels_changed: 0 }),
+            Some(tx) => {
+                let (reply, answer) = oneshot::channel();
+                match tx.send(Command::ApplyAll(changes, reply)) {
+                    Ok(()) => Ok(answer),
+                    Err(_) => Err(Traced::NotRunning),
+                }
+            }
+        };
+        async move {
+            match answer {
+                Ok(answer) => answer.await.unwrap_or(Traced::NotRunning),
+                Err(now) => now,
+            }
+        }
+    }
+
     /// The chain that realises a person's level, from the case down to them; `None`
     /// when not traced or while the engine is not ready (read the stored links then).
     pub async fn chain(&self, person_id: i64) -> Option<Vec<ChainLink>> {
@@ -364,10 +398,11 @@ impl Task {
                                 self.state = Some(Box::new(state));
                                 self.version = Some(version);
                                 self.status.send_replace(EngineStatus::Ready { levels, build_seconds: seconds });
-                                while let Some(change) = queued.pop_front() {
-                                    if self.apply(change).await.is_err() {
+                                if !queued.is_empty() {
+                                    let changes: Vec<Change> = queued.drain(..).collect();
+                                    if let Err(back) = self.apply(changes).await {
+                                        queued.extend(back);
                                         building = Some(self.restart_build());
-                                        break;
                                     }
                                 }
                             }
@@ -381,6 +416,10 @@ impl Task {
                         None => return,
                         Some(Command::Apply(change, reply)) => {
                             queued.push_back(change);
+                            let _ = reply.send(Traced::Queued);
+                        }
+                        Some(Command::ApplyAll(changes, reply)) => {
+                            queued.extend(changes);
                             let _ = reply.send(Traced::Queued);
                         }
                         Some(Command::Chain(_, reply)) => { let _ = reply.send(None); }
@@ -410,22 +449,16 @@ impl Task {
                 return;
             };
             match command {
-                Command::Apply(change, reply) => match &self.state {
-                    Some(_) => match self.apply(change).await {
-                        Ok(n) => {
-                            let _ = reply.send(Traced::Applied { levels_changed: n });
-                        }
-                        Err(()) => {
-                            queued.push_back(change);
-                            let _ = reply.send(Traced::Queued);
-                            building = Some(self.restart_build());
-                        }
-                    },
-                    // A failed build: keep the change for the next build.
-                    None => {
-                        let _ = reply.send(Traced::Queued);
+                Command::Apply(change, reply) => {
+                    if let Some(b) = self.apply_or_queue(vec![change], reply, &mut queued).await {
+                        building = Some(b);
                     }
-                },
+                }
+                Command::ApplyAll(changes, reply) => {
+                    if let Some(b) = self.apply_or_queue(changes, reply, &mut queued).await {
+                        building = Some(b);
+                    }
+                }
                 Command::Chain(person, reply) => {
                     let _ = reply.send(self.state.as_ref().and_then(|s| s.chain_of(person)));
                 }
@@ -458,54 +491,118 @@ impl Task {
         self.build()
     }
 
-    /// Applies one change and stores the levels it changed; `Err` when either failed
-    /// (the engine is then dropped and rebuilt from the database).
-    async fn apply(&mut self, change: Change) -> Result<usize, ()> {
+    /// Applies `changes` to a ready engine and answers `reply`; when that fails, keeps
+    /// them in `queued` for the rebuild it returns. Without an engine (a failed build)
+    /// the reply is [`Traced::Queued`]: the next build reads them from the database.
+    async fn apply_or_queue(
+        &mut self,
+        changes: Vec<Change>,
+        reply: oneshot::Sender<Traced>,
+        queued: &mut VecDeque<Change>,
+    ) -> Option<Build> {
+        if self.state.is_none() {
+            let _ = reply.send(Traced::Queued);
+            return None;
+        }
+        match self.apply(changes).await {
+            Ok(n) => {
+                let _ = reply.send(Traced::Applied { levels_changed: n });
+                None
+            }
+            Err(back) => {
+                queued.extend(back);
+                let _ = reply.send(Traced::Queued);
+                Some(self.restart_build())
+            }
+        }
+    }
+
+    /// Applies changes in their order and stores the levels they changed, in one
+    /// blocking job and one write; when either failed, gives the changes back (the
+    /// engine is then dropped and rebuilt from the database).
+    async fn apply(&mut self, changes: Vec<Change>) -> Result<usize, Vec<Change>> {
         let Some(mut state) = self.state.take() else {
-            return Err(());
+            return Err(changes);
         };
         let now = self.clock.now();
         let worked = tokio::task::spawn_blocking(move || {
-            let rows = match change {
-                Change::Case {
-                    person_id,
-                    infectious_from,
-                    isolated_at,
-                } => state.add_case(person_id, infectious_from, isolated_at, now),
-                Change::Contact {
-                    a_id,
-                    b_id,
-                    interval,
-                } => state.add_contact(a_id, b_id, interval, now),
-                Change::Presence {
-                    person_id,
-                    place_id,
-                    kind,
-                    interval,
-                } => state.add_presence(person_id, place_id, kind, interval, now),
-            };
-            (state, rows)
+            // The last row of a person wins: later changes build on earlier ones.
+            let mut latest: HashMap<i64, Option<TraceLevel>> = HashMap::new();
+            let mut refused = None;
+            for &change in &changes {
+                match apply_one(&mut state, change, now) {
+                    Ok((rows, gone)) => {
+                        latest.extend(rows.into_iter().map(|r| (r.person_id, Some(r))));
+                        latest.extend(gone.into_iter().map(|p| (p, None)));
+                    }
+                    Err(e) => {
+                        refused = Some((e, change));
+                        break;
+                    }
+                }
+            }
+            if let Some(refused) = refused {
+                return (state, changes, Err(refused));
+            }
+            let (mut rows, mut gone) = (Vec::new(), Vec::new());
+            for (person, row) in latest {
+                match row {
+                    Some(r) => rows.push(r),
+                    None => gone.push(person),
+                }
+            }
+            (state, changes, Ok((rows, gone)))
         })
         .await;
-        let (state, rows) = match worked {
+        let (state, changes, rows) = match worked {
             Ok(done) => done,
             Err(e) => {
+                // The changes went down with the blocking job; the rebuild reads them
+                // from the database, where they are committed.
                 tracing::error!(error = %e, "the tracing engine panicked; rebuilding");
-                return Err(());
+                return Err(Vec::new());
             }
         };
         let (rows, gone) = match rows {
             Ok(r) => r,
-            Err(e) => {
+            Err((e, change)) => {
                 tracing::error!(error = %e, ?change, "the tracing engine refused a change; rebuilding");
-                return Err(());
+                return Err(changes);
             }
         };
-        if let Err(e) = self.store.upsert_trace_levels(&rows, &gone).await {
-            tracing::error!(error = %e, "storing levels failed; rebuilding the engine");
-            return Err(());
+        if !(rows.is_empty() && gone.is_empty()) {
+            if let Err(e) = self.store.upsert_trace_levels(&rows, &gone).await {
+                tracing::error!(error = %e, "storing levels failed; rebuilding the engine");
+                return Err(changes);
+            }
         }
         self.state = Some(state);
         Ok(rows.len() + gone.len())
+    }
+}
+
+/// Applies one change to the engine: the rows to write, the persons no longer traced.
+fn apply_one(
+    state: &mut TraceState,
+    change: Change,
+    now: Timestamp,
+) -> Result<(Vec<TraceLevel>, Vec<i64>), TraceStateError> {
+    match change {
+        Change::Case {
+            person_id,
+            infectious_from,
+            isolated_at,
+        } => state.add_case(person_id, infectious_from, isolated_at, now),
+        Change::Contact {
+            a_id,
+            b_id,
+            interval,
+        } => state.add_contact(a_id, b_id, interval, now),
+        Change::Presence {
+            person_id,
+            place_id,
+            kind,
+            interval,
+        } => state.add_presence(person_id, place_id, kind, interval, now),
     }
 }

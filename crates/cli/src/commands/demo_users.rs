@@ -56,6 +56,8 @@ pub struct DemoUser {
     pub jurisdiction: Jurisdiction,
     /// Its unit's name, or the place reference.
     pub scope_name: String,
+    /// For the venue operator: the path of its venue's QR poster.
+    pub poster: Option<String>,
 }
 
 /// A random password of 16 letters and digits (no look-alikes).
@@ -120,6 +122,11 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
             Role::Leader,
             Jurisdiction::Unit(province.clone()),
         ),
+        (
+            "diadiem",
+            Role::VenueOperator,
+            place_or_province(&[VenueKind::Market, VenueKind::Restaurant, VenueKind::Other]),
+        ),
     ];
     let names = [
         "Vàng A Dình",
@@ -131,6 +138,7 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
         "Hoàng Văn Tùng",
         "Lê Thị Ngọc",
         "Nguyễn Đức Thắng",
+        "Vì Thị Hoa",
     ];
     // Through the accounts use case, audited as the console's operator.
     let app = App::offline(store.clone(), province.clone());
@@ -154,18 +162,24 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("creating the demo account {username}"))?;
-        let scope_name = match &jurisdiction {
-            Jurisdiction::Unit(u) => store.unit(u).await.map(|u| u.name)?,
+        let (scope_name, place_id) = match &jurisdiction {
+            Jurisdiction::Unit(u) => (store.unit(u).await.map(|u| u.name)?, None),
             Jurisdiction::Place(reference) => {
-                store.place_by_ref(reference).await.map(|p| p.name)?
+                let place = store.place_by_ref(reference).await?;
+                (place.name, Some(place.id))
             }
         };
+        // Every venue has a signed QR token from its creation (version 1).
+        let poster = place_id
+            .filter(|_| role == Role::VenueOperator)
+            .map(|id| format!("/venues/{id}/poster"));
         created.push(DemoUser {
             username: username.to_owned(),
             password,
             role,
             jurisdiction,
             scope_name,
+            poster,
         });
     }
     Ok(created)
@@ -185,6 +199,14 @@ pub fn table(users: &[DemoUser]) -> String {
             u.role.label_vi(),
             u.scope_name
         ));
+    }
+    for u in users {
+        if let Some(p) = &u.poster {
+            out.push_str(&format!(
+                "Áp phích mã QR của địa điểm (QR poster of a venue; sign in as {}): {p}\n",
+                u.username
+            ));
+        }
     }
     out
 }

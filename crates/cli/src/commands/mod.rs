@@ -4,6 +4,7 @@ pub mod demo;
 pub mod demo_users;
 pub mod import;
 pub mod migrate;
+pub mod purge;
 pub mod serve;
 pub mod trace;
 pub mod user;
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Purge(args) => purge::run(args),
         Command::Import(args) => import::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Trace(args) => trace::run(args),

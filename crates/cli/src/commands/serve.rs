@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// marked `Secure`.
     #[arg(long, env = "PHONGDICH_TLS")]
     pub tls: bool,
+    /// Days check-ins and health declarations are kept; the hourly purge deletes what
+    /// is older [default: PHONGDICH_RETENTION_DAYS, else 30].
+    #[arg(long, value_parser = crate::settings::parse_retention_days)]
+    pub retention_days: Option<u32>,
 }
 
 /// Runs `phongdich serve`.
@@ -49,11 +53,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("reading the listening address")?;
         tracing::info!(%address, database = %url, "serving on http://{address}/ (Ctrl-C stops)");
         let app = phongdich_app::App::serving(store.clone(), settings.province.clone());
+        app.commit_queue().set_grouped(settings.group_commit);
+        if !settings.group_commit {
+            tracing::warn!("group commit off (PHONGDICH_GROUP_COMMIT=off): one sync per check-in");
+        }
         let state = phongdich_server::AppState::new(
             app,
             phongdich_server::Settings {
                 secure_cookies: args.tls,
                 trusted_proxies: settings.trusted_proxies.clone(),
+                retention: phongdich_app::retention::Retention::days(
+                    args.retention_days.unwrap_or(settings.retention_days),
+                )
+                .unwrap_or_default(),
             },
         );
         let shutdown = async {

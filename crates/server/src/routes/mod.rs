@@ -7,14 +7,17 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod cases;
+pub mod checkins;
 pub mod contacts;
 pub mod dashboard;
+pub mod declarations;
 pub mod health;
 pub mod lab_tests;
 pub mod landing;
 pub mod persons;
 pub mod signin;
 pub mod statics;
+pub mod venues;
 
 use crate::state::AppState;
 use axum::http::Method;
@@ -89,6 +92,9 @@ pub fn all() -> Vec<Route> {
         cases::routes(),
         lab_tests::routes(),
         contacts::routes(),
+        declarations::routes(),
+        venues::routes(),
+        checkins::routes(),
         audit::routes(),
         api::routes(),
     ]

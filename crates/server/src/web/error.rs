@@ -41,6 +41,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+        AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -58,6 +59,7 @@ pub fn message_of(e: &AppError) -> Text {
             vi: Cow::Owned(format!("{field}: {}", message.vi)),
             en: Cow::Owned(format!("{field}: {}", message.en)),
         },
+        AppError::TooManyRequests { message, .. } => message.clone(),
         AppError::Internal(_) => Text::new(
             "Lỗi hệ thống, xin thử lại sau. Lỗi đã được ghi lại.",
             "Internal error; please try again later. It has been logged.",
@@ -120,7 +122,18 @@ impl IntoResponse for WebError {
                 } }
             }
         };
-        (status, body).into_response()
+        let mut res = (status, body).into_response();
+        if let Self::App(AppError::TooManyRequests { retry_after, .. }) = &self {
+            retry_after_header(&mut res, *retry_after);
+        }
+        res
+    }
+}
+
+/// Adds `Retry-After` to a 429.
+fn retry_after_header(res: &mut Response, seconds: i64) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
     }
 }
 
@@ -129,7 +142,8 @@ impl IntoResponse for WebError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `not_found`, `forbidden`, `conflict`, `unauthenticated`, `csrf`,
-    /// `unsupported_media_type`, `unprocessable` or `internal`.
+    /// `unsupported_media_type`, `unprocessable`, `payload_too_large`,
+    /// `too_many_requests` or `internal`.
     pub code: &'static str,
     /// What went wrong, in English.
     pub message: String,
@@ -145,6 +159,7 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -162,6 +177,7 @@ impl ApiError {
                 field: None,
                 message_vi: vi.into(),
             },
+            retry_after: None,
         }
     }
 
@@ -196,11 +212,14 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => "forbidden",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid { .. } => "bad_request",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         };
         let mut err = Self::new(status, code, text.en, text.vi);
-        if let AppError::Invalid { field, .. } = e {
-            err.body.field = Some(field);
+        match e {
+            AppError::Invalid { field, .. } => err.body.field = Some(field),
+            AppError::TooManyRequests { retry_after, .. } => err.retry_after = Some(retry_after),
+            _ => {}
         }
         err
     }
@@ -208,7 +227,11 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut res = (self.status, Json(self.body)).into_response();
+        if let Some(s) = self.retry_after {
+            retry_after_header(&mut res, s);
+        }
+        res
     }
 }
 
@@ -226,6 +249,12 @@ impl From<JsonRejection> for ApiError {
                 "unprocessable",
                 e.body_text(),
                 "nội dung JSON thiếu trường hoặc sai kiểu",
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is too large",
+                "nội dung gửi lên quá lớn",
             ),
             other => Self::new(
                 StatusCode::BAD_REQUEST,

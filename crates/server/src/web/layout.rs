@@ -84,6 +84,10 @@ pub fn shell_signed_in(
             a href="/contacts" { (lang.t("Tiếp xúc gần", "Contacts")) }
             " · "
             a href="/cases" { (lang.t("Ca bệnh", "Cases")) }
+            " · "
+            a href="/declarations" { (lang.t("Khai báo y tế", "Declarations")) }
+            " · "
+            a href="/venues" { (lang.t("Địa điểm", "Venues")) }
             @if user.actor.role == phongdich_domain::Role::ProvinceAdmin {
                 " · "
                 a href="/audit" { (lang.t("Nhật ký", "Audit log")) }
@@ -129,6 +133,10 @@ pub fn shell(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
                         "Hệ thống chỉ huy phòng, chống dịch của tỉnh.",
                         "The province's epidemic-response command system."
                     ))
+                    " · "
+                    a href="/khai-bao" { (lang.t("Khai báo y tế", "Health declaration")) }
+                    " · "
+                    a href="/privacy" { (lang.t("Quyền riêng tư", "Privacy")) }
                 }
             }
         }

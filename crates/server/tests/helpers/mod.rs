@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod browser;
+
 use phongdich_server::{AppState, Settings};
 use phongdich_store::testing::{all_backends, TestDb};
 use tokio::sync::oneshot;
@@ -33,13 +35,25 @@ impl TestApp {
         (Self::start_with(db, Some(gate)).await, release)
     }
 
+    /// Starts the app on a random port over `db`, reading the time from `clock` (a
+    /// `FixedClock` for what depends on dates: retention, plausible ranges).
+    pub async fn start_at(db: TestDb, clock: std::sync::Arc<dyn phongdich_app::Clock>) -> Self {
+        Self::start_clocked(db, None, clock).await
+    }
+
     async fn start_with(db: TestDb, gate: Option<oneshot::Receiver<()>>) -> Self {
+        Self::start_clocked(db, gate, std::sync::Arc::new(phongdich_app::SystemClock)).await
+    }
+
+    async fn start_clocked(
+        db: TestDb,
+        gate: Option<oneshot::Receiver<()>>,
+        clock: std::sync::Arc<dyn phongdich_app::Clock>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         // As `serve` does (`App::serving`): the engine's task starts building at once.
-        let clock: std::sync::Arc<dyn phongdich_app::Clock> =
-            std::sync::Arc::new(phongdich_app::SystemClock);
         let engine = phongdich_app::Engine::start_after(
             db.store.clone(),
             clock.clone(),

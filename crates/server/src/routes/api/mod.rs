@@ -48,7 +48,18 @@ impl Modify for BearerAuth {
         super::cases::api::register_case,
         super::lab_tests::enter_test,
         super::contacts::api::list,
-        super::contacts::api::add
+        super::contacts::api::add,
+        super::declarations::api::declare,
+        super::declarations::api::follow_up,
+        super::declarations::api::lookup,
+        super::declarations::api::mark_done,
+        super::venues::api::list,
+        super::venues::api::create,
+        super::venues::api::get,
+        super::venues::api::rotate,
+        super::venues::api::check_in,
+        super::checkins::api::check_in,
+        super::checkins::api::check_out
     ),
     components(schemas(
         super::persons::api::PersonJson,
@@ -65,7 +76,21 @@ impl Modify for BearerAuth {
         phongdich_app::contacts::ContactInput,
         phongdich_app::contacts::Added,
         super::contacts::api::ContactJson,
-        super::contacts::api::ContactsPage
+        super::contacts::api::ContactsPage,
+        phongdich_app::declarations::DeclarationInput,
+        phongdich_app::declarations::PersonDeclared,
+        phongdich_app::declarations::Declared,
+        phongdich_app::declarations::DeclaredCode,
+        super::declarations::api::DeclarationJson,
+        super::declarations::api::FollowUpPageJson,
+        super::declarations::api::FollowUpInput,
+        phongdich_app::venues::VenueInput,
+        phongdich_app::venues::VenueJson,
+        super::venues::api::VenuesPage,
+        phongdich_app::checkins::CheckInInput,
+        phongdich_app::checkins::StaffCheckInInput,
+        phongdich_app::checkins::CheckedIn,
+        super::checkins::api::CheckOutInput
     ))
 )]
 pub struct ApiDoc;

@@ -1,0 +1,514 @@
+//! The group commit: many small writes (check-ins) share one transaction and so one
+//! sync to disk, and the tracing engine learns their changes in one go.
+//!
+//! Every answered write must be on disk first (SQLite runs `synchronous = full`,
+//! PostgreSQL `synchronous_commit = on`), and a sync costs milliseconds on ordinary
+//! disks: one transaction per request caps a server at a few hundred writes a second,
+//! whatever its CPU. So requests do not commit themselves. They send a [`WriteJob`]
+//! over a bounded channel and wait on a oneshot; one writer task takes the first job,
+//! then every job already waiting (up to [`MAX_BATCH`]), writes them all in ONE
+//! transaction ([`WriteJob::write_all`]: multi-row statements for check-ins), commits
+//! (one sync), and hands the batch to the engine: once the engine has applied the
+//! batch's changes and stored the levels they moved, each request gets its answer. A
+//! batch is as large as what arrived during the previous one: no timer, no added wait
+//! when the server is idle, bigger batches exactly when the load grows.
+//!
+//! Failures:
+//! - A job that fails (an idempotency key used before, an ID number stored meanwhile)
+//!   must not take the others down. When [`WriteJob::write_all`] fails, the batch is
+//!   rolled back and written again job by job ([`WriteJob::write`]), each inside a
+//!   savepoint, so that a failing job rolls back only its own writes. Its error is
+//!   answered after the batch commits (a request that lost an idempotency-key race can
+//!   then read the winner's result).
+//! - A failure of the transaction itself (begin, a savepoint, the commit) retries each
+//!   job of the batch alone, in a transaction of its own.
+//!
+//! Ordering: jobs are written in the order they were sent, batches commit one after
+//! the other, and each batch's changes go to the engine's channel before the next
+//! batch starts (the engine applies them in that order while the writer already
+//! commits the next batch).
+//!
+//! [`CommitQueue::set_grouped`]`(false)` switches to one transaction per request, run
+//! in the request's own task: the baseline of the benchmark (`bench/checkins.sh`).
+
+use crate::engine::{Change, Engine, Traced};
+use futures_util::future::BoxFuture;
+use phongdich_store::{Store, StoreError, Tx};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most jobs in one transaction. Past a few hundred the sync is a small share of a
+/// batch's time; a bound keeps one batch's latency bounded.
+pub const MAX_BATCH: usize = 1_000;
+
+/// Jobs that may wait for the writer; a request beyond that waits to send (back
+/// pressure) instead of piling up memory.
+pub const QUEUE_CAPACITY: usize = 8_192;
+
+type StoreResult<T> = Result<T, StoreError>;
+
+/// A write that runs inside a transaction the queue owns.
+///
+/// A job may be written more than once: when a batch fails, it is rolled back and its
+/// jobs written again one by one, so a job must only write through `tx` (no effects
+/// outside the database before the commit).
+pub trait WriteJob: Send + Sized + 'static {
+    /// What the request gets back.
+    type Output: Send + 'static;
+
+    /// Writes this job (the change and its audit event) in `tx`, no commit.
+    fn write<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, StoreResult<Self::Output>>;
+
+    /// Writes `jobs` together, as [`WriteJob::write`] would one after the other; all
+    /// or nothing (an error makes the queue roll back and write them one by one).
+    /// Jobs that can use multi-row statements override it; the default writes them
+    /// one by one.
+    fn write_all<'a>(
+        jobs: &'a mut [Self],
+        tx: &'a mut Tx,
+    ) -> BoxFuture<'a, StoreResult<Vec<Self::Output>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs.iter_mut() {
+                out.push(job.write(tx).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// What the tracing engine must learn once the write is committed.
+    fn changes(&self, output: &Self::Output) -> Vec<Change>;
+}
+
+/// Counters of the writer, for logs and benchmarks.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    /// Transactions committed by the writer.
+    pub batches: AtomicU64,
+    /// Jobs committed in them.
+    pub jobs: AtomicU64,
+    /// Batches written a second time, job by job with savepoints, because the whole
+    /// failed.
+    pub replays: AtomicU64,
+    /// Batches whose transaction failed and whose jobs were retried one by one.
+    pub retries: AtomicU64,
+}
+
+/// The group commit of one kind of job over one store: a handle cheap to clone; the
+/// writer task starts at the first grouped write (inside the runtime).
+pub struct CommitQueue<J: WriteJob> {
+    inner: Arc<Inner<J>>,
+}
+
+impl<J: WriteJob> Clone for CommitQueue<J> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<J: WriteJob> std::fmt::Debug for CommitQueue<J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitQueue")
+            .field("grouped", &self.grouped())
+            .field("stats", &self.inner.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+type Reply<T> = oneshot::Sender<StoreResult<(T, Traced)>>;
+
+/// A job waiting for the writer, with where its answer goes.
+type Pending<J> = (J, Reply<<J as WriteJob>::Output>);
+
+struct Inner<J: WriteJob> {
+    store: Store,
+    engine: Engine,
+    grouped: AtomicBool,
+    jobs: OnceLock<mpsc::Sender<Pending<J>>>,
+    stats: Arc<CommitStats>,
+}
+
+/// The writer task is gone (the runtime is shutting down).
+fn stopped() -> StoreError {
+    StoreError::Invalid("the group commit's writer stopped".into())
+}
+
+impl<J: WriteJob> CommitQueue<J> {
+    /// A queue over `store` that tells `engine`; grouped unless switched off.
+    pub fn new(store: Store, engine: Engine) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                engine,
+                grouped: AtomicBool::new(true),
+                jobs: OnceLock::new(),
+                stats: Arc::default(),
+            }),
+        }
+    }
+
+    /// Group commit on (the default) or off (one transaction per request: the
+    /// benchmark's baseline). May change while serving.
+    pub fn set_grouped(&self, grouped: bool) {
+        self.inner.grouped.store(grouped, Ordering::Relaxed);
+    }
+
+    /// Whether writes are grouped.
+    pub fn grouped(&self) -> bool {
+        self.inner.grouped.load(Ordering::Relaxed)
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &CommitStats {
+        &self.inner.stats
+    }
+
+    /// Writes `job`, commits it (with others when grouped), applies its changes to the
+    /// engine, then answers: its output and what the engine did with its batch
+    /// (`levels_changed` counts the whole batch's).
+    pub async fn submit(&self, job: J) -> StoreResult<(J::Output, Traced)> {
+        if !self.grouped() {
+            return self.alone(job).await;
+        }
+        let (reply, answer) = oneshot::channel();
+        if self.sender().send((job, reply)).await.is_err() {
+            return Err(stopped());
+        }
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// One transaction for one job, in the caller's task.
+    async fn alone(&self, mut job: J) -> StoreResult<(J::Output, Traced)> {
+        let mut tx = self.inner.store.begin().await?;
+        let output = job.write(&mut tx).await?;
+        tx.commit().await?;
+        let traced = self.inner.engine.apply_all(job.changes(&output)).await;
+        Ok((output, traced))
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Pending<J>> {
+        self.inner.jobs.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+            let writer = Writer {
+                store: self.inner.store.clone(),
+                engine: self.inner.engine.clone(),
+                stats: self.inner.stats.clone(),
+            };
+            tokio::spawn(writer.run(rx));
+            tx
+        })
+    }
+}
+
+struct Writer {
+    store: Store,
+    engine: Engine,
+    stats: Arc<CommitStats>,
+}
+
+/// What became of each job of a batch: its output, or its error.
+type Outcomes<J> = Vec<StoreResult<<J as WriteJob>::Output>>;
+
+impl Writer {
+    async fn run<J: WriteJob>(self, mut rx: mpsc::Receiver<Pending<J>>) {
+        let mut pending: Vec<Pending<J>> = Vec::with_capacity(MAX_BATCH);
+        loop {
+            if rx.recv_many(&mut pending, MAX_BATCH).await == 0 {
+                return;
+            }
+            let (mut jobs, replies): (Vec<J>, Vec<Reply<J::Output>>) = pending.drain(..).unzip();
+            let outcomes = self.commit(&mut jobs).await;
+            self.answer_after_engine(jobs, replies, outcomes);
+        }
+    }
+
+    /// Commits one batch; what became of each job.
+    async fn commit<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
+        let first = async {
+            let mut tx = self.store.begin_batch().await?;
+            let out = J::write_all(jobs, &mut tx).await?;
+            tx.commit().await?;
+            StoreResult::Ok(out)
+        }
+        .await;
+        let outcomes = match first {
+            Ok(out) => Ok(out.into_iter().map(Ok).collect()),
+            Err(_) if jobs.len() > 1 => {
+                // Whatever failed (one job, or the transaction), find out job by job.
+                self.stats.replays.fetch_add(1, Ordering::Relaxed);
+                self.with_savepoints(jobs).await
+            }
+            Err(e) => Ok(vec![Err(e)]),
+        };
+        let outcomes = match outcomes {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.one_by_one(jobs).await
+            }
+        };
+        let done = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        self.stats.jobs.fetch_add(done, Ordering::Relaxed);
+        outcomes
+    }
+
+    /// Writes each job inside a savepoint of one transaction: a failing job's writes
+    /// are rolled back, its error kept, the others committed. `Err` when the
+    /// transaction itself failed (nothing committed).
+    async fn with_savepoints<J: WriteJob>(&self, jobs: &mut [J]) -> StoreResult<Outcomes<J>> {
+        let mut tx = self.store.begin_batch().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs.iter_mut() {
+            tx.savepoint().await?;
+            match job.write(&mut tx).await {
+                Ok(out) => {
+                    tx.release_savepoint().await?;
+                    outcomes.push(Ok(out));
+                }
+                Err(e) => {
+                    tx.rollback_to_savepoint().await?;
+                    outcomes.push(Err(e));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// After a failed transaction: each job in a transaction of its own.
+    async fn one_by_one<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs.iter_mut() {
+            outcomes.push(
+                async {
+                    let mut tx = self.store.begin().await?;
+                    let out = job.write(&mut tx).await?;
+                    tx.commit().await?;
+                    StoreResult::Ok(out)
+                }
+                .await,
+            );
+        }
+        outcomes
+    }
+
+    /// Sends the committed jobs' changes to the engine now (so that batches reach it
+    /// in commit order), and answers every request once it has applied them.
+    fn answer_after_engine<J: WriteJob>(
+        &self,
+        jobs: Vec<J>,
+        replies: Vec<Reply<J::Output>>,
+        outcomes: Outcomes<J>,
+    ) {
+        let changes: Vec<Change> = jobs
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(job, o)| o.as_ref().ok().map(|out| job.changes(out)))
+            .flatten()
+            .collect();
+        let applied = self.engine.apply_all(changes);
+        tokio::spawn(async move {
+            let traced = applied.await;
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A request that went away (client disconnected) keeps its write.
+                let _ = reply.send(outcome.map(|out| (out, traced)));
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phongdich_domain::{Interval, PlaceKind, Timestamp};
+    use phongdich_store::testing::all_backends;
+    use phongdich_store::{AuditFilter, NewAuditEvent};
+
+    /// Writes an audit event `test`/`name`; a failing one then writes an event the
+    /// store refuses, so its first write must be rolled back.
+    struct Probe {
+        name: String,
+        fail: bool,
+        presence: Option<(i64, i64)>,
+    }
+
+    fn event(action: &str, id: &str) -> NewAuditEvent {
+        NewAuditEvent {
+            at: 1_700_000_000,
+            user_id: None,
+            action: action.to_owned(),
+            entity: "test".to_owned(),
+            entity_id: id.to_owned(),
+            before_json: None,
+            after_json: None,
+            ip: None,
+        }
+    }
+
+    impl WriteJob for Probe {
+        type Output = String;
+
+        fn write<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, StoreResult<String>> {
+            Box::pin(async move {
+                tx.insert_audit_event(&event("create", &self.name)).await?;
+                if self.fail {
+                    tx.insert_audit_event(&event("no-such-action", &self.name))
+                        .await?;
+                }
+                Ok(self.name.clone())
+            })
+        }
+
+        fn changes(&self, _: &String) -> Vec<Change> {
+            self.presence
+                .map(|(person_id, place_id)| Change::Presence {
+                    person_id,
+                    place_id,
+                    kind: PlaceKind::Venue,
+                    interval: Interval::new(Timestamp(1_000), Timestamp(5_000)).expect("ordered"),
+                })
+                .into_iter()
+                .collect()
+        }
+    }
+
+    fn probe(name: impl ToString, fail: bool) -> Probe {
+        Probe {
+            name: name.to_string(),
+            fail,
+            presence: None,
+        }
+    }
+
+    async fn written(store: &Store) -> Vec<String> {
+        let mut names: Vec<String> = store
+            .audit_search(&AuditFilter {
+                entity: Some("test".into()),
+                limit: 1000,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.entity_id)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Submits `jobs` at once from as many tasks; their answers in order.
+    async fn submit_all(queue: &CommitQueue<Probe>, jobs: Vec<Probe>) -> Vec<StoreResult<String>> {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                let queue = queue.clone();
+                tokio::spawn(async move { queue.submit(job).await.map(|(out, _)| out) })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for h in handles {
+            answers.push(h.await.unwrap());
+        }
+        answers
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_jobs_share_transactions_and_all_commit() {
+        for db in all_backends().await.unwrap() {
+            let queue = CommitQueue::new(db.store.clone(), Engine::none());
+            let answers = submit_all(&queue, (0..300).map(|i| probe(i, false)).collect()).await;
+            assert!(answers.iter().all(Result::is_ok), "{}", db.name());
+            assert_eq!(written(&db.store).await.len(), 300, "{}", db.name());
+            let batches = queue.stats().batches.load(Ordering::Relaxed);
+            assert_eq!(queue.stats().jobs.load(Ordering::Relaxed), 300);
+            assert!(
+                batches < 300,
+                "{}: {batches} batches for 300 jobs",
+                db.name()
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_loses_nothing_of_the_others_and_leaves_nothing() {
+        for db in all_backends().await.unwrap() {
+            let queue = CommitQueue::new(db.store.clone(), Engine::none());
+            let jobs: Vec<Probe> = (0..200).map(|i| probe(i, i % 50 == 7)).collect();
+            let answers = submit_all(&queue, jobs).await;
+            for (i, a) in answers.iter().enumerate() {
+                assert_eq!(a.is_err(), i % 50 == 7, "{}: job {i}: {a:?}", db.name());
+            }
+            let mut expected: Vec<String> = (0..200)
+                .filter(|i| i % 50 != 7)
+                .map(|i| i.to_string())
+                .collect();
+            expected.sort();
+            // The failing jobs' first writes were rolled back with them.
+            assert_eq!(written(&db.store).await, expected, "{}", db.name());
+            let s = queue.stats();
+            assert!(
+                s.replays.load(Ordering::Relaxed) >= 1,
+                "{}: no batch replayed",
+                db.name()
+            );
+            assert_eq!(s.retries.load(Ordering::Relaxed), 0, "{}", db.name());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lone_failing_job_and_the_ungrouped_baseline() {
+        for db in all_backends().await.unwrap() {
+            let queue = CommitQueue::new(db.store.clone(), Engine::none());
+            assert!(queue.submit(probe("bad", true)).await.is_err());
+            let (out, traced) = queue.submit(probe("good", false)).await.unwrap();
+            assert_eq!((out.as_str(), traced), ("good", Traced::NotRunning));
+            queue.set_grouped(false);
+            assert!(!queue.grouped());
+            assert!(queue.submit(probe("bad2", true)).await.is_err());
+            queue.submit(probe("alone", false)).await.unwrap();
+            assert_eq!(written(&db.store).await, ["alone", "good"], "{}", db.name());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_changes_reach_the_engine_before_the_answer() {
+        for db in all_backends().await.unwrap() {
+            let engine = Engine::start(
+                db.store.clone(),
+                Arc::new(crate::FixedClock::at(Timestamp(10_000))),
+                phongdich_trace::Params::default(),
+            );
+            engine.settled().await;
+            let queue = CommitQueue::new(db.store.clone(), engine);
+            let jobs = (0..20)
+                .map(|i| Probe {
+                    name: i.to_string(),
+                    fail: false,
+                    presence: Some((i + 1, 1)),
+                })
+                .collect::<Vec<_>>();
+            for answer in submit_all(&queue, jobs).await {
+                answer.unwrap();
+            }
+            let (_, traced) = queue
+                .submit(Probe {
+                    name: "last".into(),
+                    fail: false,
+                    presence: Some((99, 1)),
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                traced,
+                Traced::Applied { levels_changed: 0 },
+                "{}",
+                db.name()
+            );
+        }
+    }
+}
