@@ -7,7 +7,8 @@
 //! to the units shown; "new today" counts the cases recorded since local midnight. A
 //! unit's counts are kept 30 seconds (grouping half a million levels takes about a
 //! second on SQLite, a commune's thousands 40 ms on PostgreSQL), and dropped when a
-//! case is registered here, so its officer sees it at once.
+//! case is registered here, so its officer sees it at once; while the engine builds
+//! they are counted at each view and not kept.
 
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
@@ -182,13 +183,19 @@ impl App {
         // The whole deployment counts without a filter; any other unit by its subtree.
         let filter = (!(scope.whole() && shown == scope.root)).then(|| shown.clone());
         let now = self.now();
-        let by_unit = self
-            .inner
-            .dashboard_counts
-            .get_or_compute(shown.clone(), || async {
-                Ok::<_, AppError>(Arc::new(count_by_unit(store, filter.as_ref(), now).await?))
-            })
-            .await?;
+        // While the engine builds, the stored levels are about to change: counted at
+        // each view, never kept.
+        let building = matches!(self.engine().status(), crate::EngineStatus::Building { .. });
+        let by_unit = if building {
+            Arc::new(count_by_unit(store, filter.as_ref(), now).await?)
+        } else {
+            self.inner
+                .dashboard_counts
+                .get_or_compute(shown.clone(), || async {
+                    Ok::<_, AppError>(Arc::new(count_by_unit(store, filter.as_ref(), now).await?))
+                })
+                .await?
+        };
         let subtree = store.units_under(&shown).await?;
         let parents: HashMap<UnitCode, Option<UnitCode>> = subtree
             .iter()

@@ -1677,8 +1677,10 @@ impl Generator {
             let onset = rng
                 .random_bool(0.5)
                 .then(|| (sample - Duration::days(rng.random_range(0..=1))).max(arrival_date));
-            let isolated_at =
-                Timestamp::local_midnight(sample).0 + rng.random_range(14..=30) * HOUR;
+            // Isolated when the result comes, by 22:00 on the last day at the latest.
+            let isolated_at = (Timestamp::local_midnight(sample).0
+                + rng.random_range(14..=30) * HOUR)
+                .min(Timestamp::local_midnight(last_day).0 + 22 * HOUR);
             let infected_at = arrival - rng.random_range(1..=5) * DAY;
             let room = self.rooms.len() as u32;
             self.rooms.push(RoomG {

@@ -215,6 +215,8 @@ struct StoreSink<'r> {
     tests: Vec<NewTest>,
     pending: usize,
     refs: DemoRefs,
+    /// The latest a case is recorded: when the demo's clock starts.
+    recorded_by: Timestamp,
 }
 
 impl std::fmt::Debug for StoreSink<'_> {
@@ -242,7 +244,11 @@ impl<'r> StoreSink<'r> {
         Ok((loader, person, place, household))
     }
 
-    fn new(rt: &'r tokio::runtime::Runtime, store: &Store) -> Result<Self, StoreError> {
+    fn new(
+        rt: &'r tokio::runtime::Runtime,
+        store: &Store,
+        recorded_by: Timestamp,
+    ) -> Result<Self, StoreError> {
         let (loader, person_offset, place_offset, household_offset) =
             rt.block_on(Self::start(store))?;
         Ok(Self {
@@ -261,6 +267,7 @@ impl<'r> StoreSink<'r> {
             tests: Vec::new(),
             pending: 0,
             refs: DemoRefs::default(),
+            recorded_by,
         })
     }
 
@@ -413,7 +420,9 @@ impl Sink for StoreSink<'_> {
     fn case(&mut self, c: &phongdich_synth::CaseRecord<'_>) -> Result<(), StoreError> {
         self.cases.push(NewCase {
             person_id: self.person_id(c.person),
-            recorded_at: c.isolated_at,
+            // Recorded when the result came and the person was isolated, and never
+            // after the demo's clock starts (an outbreak's last cases).
+            recorded_at: c.isolated_at.min(self.recorded_by),
             case: Case {
                 onset: c.onset,
                 sample_date: Some(c.sample_date),
@@ -492,7 +501,7 @@ fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs
         store.migrate().await?;
         Ok::<_, StoreError>(store)
     })?;
-    let mut sink = StoreSink::new(&rt, &store)?;
+    let mut sink = StoreSink::new(&rt, &store, demo_evening(&args.params()))?;
     let counts = build(args, &mut sink)?;
     tracing::info!("committing and building indexes");
     // Index building takes tens of seconds at full size: a bar of the commit's steps
@@ -516,9 +525,13 @@ fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs
 /// starts (every case of the period recorded, the last ones "new today") and goes on
 /// in real time.
 pub fn demo_clock(params: &Params) -> Arc<dyn Clock> {
+    Arc::new(OffsetClock::starting_at(demo_evening(params)))
+}
+
+/// 22:30 on the last day of the period: when the demo's clock starts.
+fn demo_evening(params: &Params) -> Timestamp {
     let last_day = params.start + chrono::Duration::days(i64::from(params.days.max(1)) - 1);
-    let evening = Timestamp(Timestamp::local_midnight(last_day).0 + 22 * 3_600 + 30 * 60);
-    Arc::new(OffsetClock::starting_at(evening))
+    Timestamp(Timestamp::local_midnight(last_day).0 + 22 * 3_600 + 30 * 60)
 }
 
 /// Serves the province in the database `url` on `listener` until `shutdown`.
@@ -678,7 +691,7 @@ mod tests {
         let last_day = NaiveDate::from_ymd_opt(2021, 5, 11).expect("date");
         assert_eq!(now.local_date(), last_day);
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let (today, all) = rt.block_on(async {
+        let (today, all, later) = rt.block_on(async {
             let store = Store::connect(&url).await.expect("connects");
             let count = |since| {
                 let store = store.clone();
@@ -695,8 +708,11 @@ mod tests {
             (
                 count(Timestamp::local_midnight(last_day)).await,
                 count(Timestamp(0)).await,
+                count(Timestamp(now.0 + 60)).await,
             )
         });
+        // Nothing is recorded after the clock's start.
+        assert_eq!(later, 0);
         // Two slipped through and are confirmed on the last day; the others were
         // caught on arrival over the two weeks before.
         assert_eq!(all, 6);
