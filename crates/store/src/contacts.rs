@@ -5,7 +5,7 @@ use crate::error::{Result, StoreError};
 use crate::places::interval_from_row;
 use crate::{corrupt, Store};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use phongdich_domain::{Interval, Timestamp, UnitCode};
+use phongdich_domain::{AdminLevel, Interval, Timestamp, UnitCode};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -257,14 +257,27 @@ impl Store {
                     crate::BackendKind::Sqlite => "indexed by contact_start_idx",
                     crate::BackendKind::Postgres => "",
                 };
-                // Each contact's two persons are looked up by key as the walk goes (a
-                // district needs a few hundred): `a_id in (select ...)` would first
-                // gather the unit's tens of thousands of persons, 20 times slower.
+                // A district's or province's persons are looked up by key as the walk
+                // goes (it needs a few hundred contacts): gathering its tens of
+                // thousands of persons first is 20 times slower. A commune's few
+                // thousand are gathered once: the walk passes thousands of contacts
+                // before it finds a page of the commune's, too many look-ups.
+                let by_key = matches!(unit.level(), AdminLevel::Province | AdminLevel::District);
+                let filter = if by_key {
+                    format!(
+                        "((select p.unit_code from person p where p.id = c.a_id) in ({under}) \
+                          or (select p.unit_code from person p where p.id = c.b_id) in ({under}))"
+                    )
+                } else {
+                    format!(
+                        "(c.a_id in (select id from person where unit_code in ({under})) \
+                          or c.b_id in (select id from person where unit_code in ({under})))"
+                    )
+                };
                 format!(
                     "select c.id, c.a_id, c.b_id, c.start_at, c.end_at, c.setting from ( \
                        select c.start_at, c.id from contact c {hint} \
-                       where ((select p.unit_code from person p where p.id = c.a_id) in ({under}) \
-                           or (select p.unit_code from person p where p.id = c.b_id) in ({under})) \
+                       where {filter} \
                        and $1 is not null \
                        {cursor} order by c.start_at desc, c.id desc limit {limit}) top \
                      join contact c on c.id = top.id \
