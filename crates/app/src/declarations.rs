@@ -235,14 +235,19 @@ impl Declared {
         Self {
             submission: rows
                 .first()
-                .map(|r| r.submission.to_string())
+                .map(|r| r.declared.submission.to_string())
                 .unwrap_or_default(),
             codes: rows
                 .iter()
                 .map(|r| DeclaredCode {
-                    code: r.code.to_string(),
-                    full_name: r.full_name.to_string(),
-                    flags: r.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+                    code: r.declared.code.to_string(),
+                    full_name: r.declared.full_name.to_string(),
+                    flags: r
+                        .declared
+                        .flags
+                        .iter()
+                        .map(|f| f.as_str().to_owned())
+                        .collect(),
                 })
                 .collect(),
             replayed,
@@ -1016,7 +1021,7 @@ impl App {
                     flags: flags.clone(),
                     device_hash: owner.map(str::to_owned),
                     client_key: if i == 0 { key.map(str::to_owned) } else { None },
-                    created_at: now.0,
+                    created_at: now,
                 })
                 .await?;
             if created {
@@ -1087,23 +1092,23 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let (rows, by_declarant) = if actor.is_public() {
-            let mine = matches!((device, row.device_hash.as_deref()),
+            let mine = matches!((device, row.declared.device_hash.as_deref()),
                 (Some(d), Some(h)) if crate::accounts::same_secret(d, h));
             if !mine {
                 return Err(AppError::NotFound);
             }
             let rows = self
                 .store()
-                .declarations_of_submission(&row.submission)
+                .declarations_of_submission(&row.declared.submission)
                 .await?
                 .into_iter()
-                .filter(|r| r.device_hash == row.device_hash)
+                .filter(|r| r.declared.device_hash == row.declared.device_hash)
                 .collect::<Vec<_>>();
             (rows, true)
         } else {
             let scope =
                 crate::Scope::of(self.store(), self.province(), &actor.jurisdiction).await?;
-            if !access::may_read_declaration(actor, scope.as_ref(), &row.unit_code) {
+            if !access::may_read_declaration(actor, scope.as_ref(), &row.declared.unit_code) {
                 return Err(AppError::NotFound);
             }
             (vec![row], false)
@@ -1123,10 +1128,15 @@ impl App {
             .await?;
         let mut codes: Vec<UnitCode> = Vec::new();
         for r in &rows {
-            codes.push(r.province_code.clone());
-            codes.push(r.unit_code.clone());
-            codes.extend(r.visited_provinces.iter().cloned());
-            if let Some(o) = r.origin.as_deref().and_then(|o| UnitCode::parse(o).ok()) {
+            codes.push(r.declared.province_code.clone());
+            codes.push(r.declared.unit_code.clone());
+            codes.extend(r.declared.visited_provinces.iter().cloned());
+            if let Some(o) = r
+                .declared
+                .origin
+                .as_deref()
+                .and_then(|o| UnitCode::parse(o).ok())
+            {
                 codes.push(o);
             }
         }
@@ -1197,7 +1207,11 @@ impl App {
             })
             .await?;
         let names = self
-            .unit_names(rows.iter().map(|r| r.unit_code.clone()).collect::<Vec<_>>())
+            .unit_names(
+                rows.iter()
+                    .map(|r| r.declared.unit_code.clone())
+                    .collect::<Vec<_>>(),
+            )
             .await?;
         self.store()
             .insert_audit_event(&self.event(
@@ -1223,7 +1237,7 @@ impl App {
             items: rows
                 .into_iter()
                 .map(|row| FollowUpItem {
-                    unit_name: names.get(&row.unit_code).cloned(),
+                    unit_name: names.get(&row.declared.unit_code).cloned(),
                     row,
                 })
                 .collect(),
@@ -1255,7 +1269,7 @@ impl App {
             Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound),
             Err(e) => return Err(e.into()),
         };
-        if !scope.contains(Some(&before.unit_code)) {
+        if !scope.contains(Some(&before.declared.unit_code)) {
             return Err(AppError::NotFound);
         }
         match before.follow_up {

@@ -340,8 +340,12 @@ async fn a_declaration_matches_a_person_by_id_number_never_by_name() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(d.person_id, known_id);
-        assert_eq!(d.full_name.as_str(), "Nguyen Van Anh", "kept as declared");
+        assert_eq!(d.declared.person_id, known_id);
+        assert_eq!(
+            d.declared.full_name.as_str(),
+            "Nguyen Van Anh",
+            "kept as declared"
+        );
         let p = store.person(known_id).await.unwrap();
         assert_eq!(
             p.full_name.as_str(),
@@ -361,8 +365,8 @@ async fn a_declaration_matches_a_person_by_id_number_never_by_name() {
             .await
             .unwrap()
             .unwrap();
-        assert_ne!(d.person_id, known_id);
-        let created = store.person(d.person_id).await.unwrap();
+        assert_ne!(d.declared.person_id, known_id);
+        let created = store.person(d.declared.person_id).await.unwrap();
         assert!(
             created.reference.starts_with("KB-"),
             "{}",
@@ -373,7 +377,7 @@ async fn a_declaration_matches_a_person_by_id_number_never_by_name() {
         let audits = app.audits("person", "create").await;
         assert!(audits
             .iter()
-            .any(|e| e.entity_id == d.person_id.to_string() && e.user_id.is_none()));
+            .any(|e| e.entity_id == d.declared.person_id.to_string() && e.user_id.is_none()));
     }
 }
 
@@ -868,6 +872,7 @@ async fn the_retention_purge_deletes_old_declarations_in_one_audited_run() {
             .await
             .unwrap()
             .unwrap()
+            .declared
             .person_id;
         store
             .insert_case(&phongdich_store::NewCase {
@@ -937,6 +942,7 @@ async fn the_retention_purge_deletes_old_declarations_in_one_audited_run() {
             .await
             .unwrap()
             .unwrap()
+            .declared
             .person_id;
 
         // Day 31: the two of day 0 go, with the person only a declaration had made.

@@ -72,61 +72,17 @@ pub struct NewDeclaration {
     pub device_hash: Option<String>,
     /// The form's idempotency key (the submission's first row only).
     pub client_key: Option<String>,
-    /// When, Unix seconds (from the app's clock).
-    pub created_at: i64,
+    /// When (from the app's clock).
+    pub created_at: Timestamp,
 }
 
-/// A stored declaration row.
+/// A stored declaration row: what was declared, its id and its follow-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Declaration {
     /// Id.
     pub id: i64,
-    /// Its code.
-    pub code: DeclarationCode,
-    /// The submission's code.
-    pub submission: DeclarationCode,
-    /// Which declaration.
-    pub kind: DeclarationKind,
-    /// Who declared.
-    pub declarant_id: i64,
-    /// Who is declared.
-    pub person_id: i64,
-    /// As declared.
-    pub full_name: FullName,
-    /// As declared.
-    pub identity: IdentityDocument,
-    /// As declared.
-    pub birth: BirthDate,
-    /// As declared.
-    pub sex: Sex,
-    /// As declared.
-    pub nationality: Country,
-    /// As declared.
-    pub phone: Option<Phone>,
-    /// The address's province.
-    pub province_code: UnitCode,
-    /// The address's commune.
-    pub unit_code: UnitCode,
-    /// Village, free text.
-    pub village: Option<String>,
-    /// Street address, free text.
-    pub address: Option<String>,
-    /// Provinces visited.
-    pub visited_provinces: Vec<UnitCode>,
-    /// Places visited.
-    pub visited_places: Option<String>,
-    /// Where from.
-    pub origin: Option<String>,
-    /// Arrival.
-    pub arrival_date: Option<NaiveDate>,
-    /// Symptoms.
-    pub symptoms: Vec<Symptom>,
-    /// Close contact with a case or suspect.
-    pub case_contact: bool,
-    /// In an epidemic zone.
-    pub epidemic_zone: bool,
-    /// What flagged it.
-    pub flags: Vec<Flag>,
+    /// As stored (`client_key` is not read back).
+    pub declared: NewDeclaration,
     /// Follow-up status.
     pub follow_up: FollowUp,
     /// The account that followed it up.
@@ -135,10 +91,6 @@ pub struct Declaration {
     pub followed_up_at: Option<Timestamp>,
     /// The officer's note.
     pub follow_up_note: Option<String>,
-    /// SHA-256 of the declaring device's cookie.
-    pub device_hash: Option<String>,
-    /// When declared.
-    pub created_at: Timestamp,
 }
 
 /// A page of the follow-up list.
@@ -204,8 +156,7 @@ fn declaration_from_row(row: &AnyRow) -> Result<Declaration> {
     let sex = text("sex")?;
     let nationality = text("nationality")?;
     let follow_up = text("follow_up")?;
-    Ok(Declaration {
-        id: row.try_get("id")?,
+    let declared = NewDeclaration {
         code: code("code")?,
         submission: code("submission")?,
         kind: DeclarationKind::parse(&kind).map_err(|_| corrupt("declaration.kind", &kind))?,
@@ -248,6 +199,13 @@ fn declaration_from_row(row: &AnyRow) -> Result<Declaration> {
         case_contact: row.try_get::<i64, _>("case_contact")? != 0,
         epidemic_zone: row.try_get::<i64, _>("epidemic_zone")? != 0,
         flags: split("declaration.flags", &text("flags")?, Flag::parse)?,
+        device_hash: opt("device_hash")?,
+        client_key: None,
+        created_at: Timestamp(row.try_get("created_at")?),
+    };
+    Ok(Declaration {
+        id: row.try_get("id")?,
+        declared,
         follow_up: FollowUp::parse(&follow_up)
             .ok_or_else(|| corrupt("declaration.follow_up", &follow_up))?,
         followed_up_by: row.try_get("followed_up_by")?,
@@ -255,8 +213,6 @@ fn declaration_from_row(row: &AnyRow) -> Result<Declaration> {
             .try_get::<Option<i64>, _>("followed_up_at")?
             .map(Timestamp),
         follow_up_note: opt("follow_up_note")?,
-        device_hash: opt("device_hash")?,
-        created_at: Timestamp(row.try_get("created_at")?),
     })
 }
 
@@ -330,7 +286,7 @@ impl Tx {
         })
         .bind(d.device_hash.clone())
         .bind(d.client_key.clone())
-        .bind(d.created_at)
+        .bind(d.created_at.0)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(|e| {

@@ -75,34 +75,52 @@ pub struct DeclarationJson {
 fn json_of(r: &Declaration, unit_name: Option<String>) -> DeclarationJson {
     DeclarationJson {
         id: r.id,
-        code: r.code.to_string(),
-        submission: r.submission.to_string(),
-        kind: r.kind.as_str().to_owned(),
-        person_id: r.person_id,
-        full_name: r.full_name.to_string(),
-        id_kind: r.identity.kind_str().to_owned(),
-        id_number: r.identity.number().to_owned(),
-        birth: r.birth.to_text(),
-        sex: r.sex.as_str().to_owned(),
-        nationality: r.nationality.as_str().to_owned(),
-        phone: r.phone.as_ref().map(|p| p.as_str().to_owned()),
-        province_code: r.province_code.to_string(),
-        unit_code: r.unit_code.to_string(),
+        code: r.declared.code.to_string(),
+        submission: r.declared.submission.to_string(),
+        kind: r.declared.kind.as_str().to_owned(),
+        person_id: r.declared.person_id,
+        full_name: r.declared.full_name.to_string(),
+        id_kind: r.declared.identity.kind_str().to_owned(),
+        id_number: r.declared.identity.number().to_owned(),
+        birth: r.declared.birth.to_text(),
+        sex: r.declared.sex.as_str().to_owned(),
+        nationality: r.declared.nationality.as_str().to_owned(),
+        phone: r.declared.phone.as_ref().map(|p| p.as_str().to_owned()),
+        province_code: r.declared.province_code.to_string(),
+        unit_code: r.declared.unit_code.to_string(),
         unit_name,
-        village: r.village.clone(),
-        address: r.address.clone(),
-        visited_provinces: r.visited_provinces.iter().map(|u| u.to_string()).collect(),
-        visited_places: r.visited_places.clone(),
-        origin: r.origin.clone(),
-        arrival_date: r.arrival_date.map(|d| d.format("%Y-%m-%d").to_string()),
-        symptoms: r.symptoms.iter().map(|s| s.as_str().to_owned()).collect(),
-        case_contact: r.case_contact,
-        epidemic_zone: r.epidemic_zone,
-        flags: r.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+        village: r.declared.village.clone(),
+        address: r.declared.address.clone(),
+        visited_provinces: r
+            .declared
+            .visited_provinces
+            .iter()
+            .map(|u| u.to_string())
+            .collect(),
+        visited_places: r.declared.visited_places.clone(),
+        origin: r.declared.origin.clone(),
+        arrival_date: r
+            .declared
+            .arrival_date
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        symptoms: r
+            .declared
+            .symptoms
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        case_contact: r.declared.case_contact,
+        epidemic_zone: r.declared.epidemic_zone,
+        flags: r
+            .declared
+            .flags
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect(),
         follow_up: r.follow_up.as_str().to_owned(),
         followed_up_at: r.followed_up_at.map(|t| t.to_rfc3339()),
         follow_up_note: r.follow_up_note.clone(),
-        created_at: r.created_at.to_rfc3339(),
+        created_at: r.declared.created_at.to_rfc3339(),
     }
 }
 
@@ -148,7 +166,7 @@ pub(crate) async fn lookup(
         .rows
         .first()
         .ok_or(ApiError::from(phongdich_app::AppError::NotFound))?;
-    let name = view.unit_names.get(&row.unit_code).cloned();
+    let name = view.unit_names.get(&row.declared.unit_code).cloned();
     Ok(Json(json_of(row, name)))
 }
 

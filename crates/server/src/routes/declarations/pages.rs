@@ -28,7 +28,8 @@ fn flags_markup(lang: Lang, flags: &[Flag]) -> Markup {
 }
 
 fn symptoms_text(lang: Lang, r: &Declaration) -> String {
-    r.symptoms
+    r.declared
+        .symptoms
         .iter()
         .map(|s| lang.t(s.label_vi(), s.label_en()))
         .collect::<Vec<_>>()
@@ -113,18 +114,18 @@ pub(super) async fn follow_up_page(
                 } }
                 tbody { @for item in &page.items {
                     @let r = &item.row;
-                    tr.declaration data-code=(r.code) {
-                        td { (r.created_at) }
+                    tr.declaration data-code=(r.declared.code) {
+                        td { (r.declared.created_at) }
                         td {
-                            a href={ "/d/" (r.code) } { (r.full_name.as_str()) }
-                            br; span.muted { (r.birth) " · " (r.code.grouped()) }
+                            a href={ "/d/" (r.declared.code) } { (r.declared.full_name.as_str()) }
+                            br; span.muted { (r.declared.birth) " · " (r.declared.code.grouped()) }
                         }
-                        td { @if let Some(p) = &r.phone { a href={ "tel:" (p.as_str()) } { (p.as_str()) } } }
+                        td { @if let Some(p) = &r.declared.phone { a href={ "tel:" (p.as_str()) } { (p.as_str()) } } }
                         td {
-                            @if let Some(v) = &r.village { (v) ", " }
-                            (item.unit_name.as_deref().unwrap_or(r.unit_code.as_str()))
+                            @if let Some(v) = &r.declared.village { (v) ", " }
+                            (item.unit_name.as_deref().unwrap_or(r.declared.unit_code.as_str()))
                         }
-                        td { (flags_markup(lang, &r.flags)) }
+                        td { (flags_markup(lang, &r.declared.flags)) }
                         td { (symptoms_text(lang, r)) }
                         td {
                             @match r.follow_up {
@@ -222,33 +223,33 @@ fn detail(lang: Lang, r: &Declaration, names: &HashMap<UnitCode, String>) -> Mar
     let name = |c: &UnitCode| names.get(c).cloned().unwrap_or_else(|| c.to_string());
     html! {
         dl.facts #declaration {
-            dt { (lang.t("Mã", "Code")) } dd.code { (r.code.grouped()) }
-            dt { (lang.t("Loại", "Kind")) } dd { (lang.t(r.kind.label_vi(), r.kind.label_en())) }
-            dt { (lang.t("Khai lúc", "Declared at")) } dd { (r.created_at) }
-            dt { (lang.t("Họ và tên", "Full name")) } dd { a href={ "/persons/" (r.person_id) } { (r.full_name.as_str()) } }
-            dt { (lang.t("Giấy tờ", "Document")) } dd { (r.identity.kind_str().to_uppercase()) " " (r.identity.number()) }
-            dt { (lang.t("Sinh", "Born")) } dd { (r.birth) " · " (lang.t(r.sex.label_vi(), if r.sex == phongdich_domain::Sex::Male { "Male" } else { "Female" })) }
-            dt { (lang.t("Quốc tịch", "Nationality")) } dd { (r.nationality.as_str()) }
-            dt { (lang.t("Điện thoại", "Phone")) } dd { @if let Some(p) = &r.phone { (p.as_str()) } }
+            dt { (lang.t("Mã", "Code")) } dd.code { (r.declared.code.grouped()) }
+            dt { (lang.t("Loại", "Kind")) } dd { (lang.t(r.declared.kind.label_vi(), r.declared.kind.label_en())) }
+            dt { (lang.t("Khai lúc", "Declared at")) } dd { (r.declared.created_at) }
+            dt { (lang.t("Họ và tên", "Full name")) } dd { a href={ "/persons/" (r.declared.person_id) } { (r.declared.full_name.as_str()) } }
+            dt { (lang.t("Giấy tờ", "Document")) } dd { (r.declared.identity.kind_str().to_uppercase()) " " (r.declared.identity.number()) }
+            dt { (lang.t("Sinh", "Born")) } dd { (r.declared.birth) " · " (lang.t(r.declared.sex.label_vi(), if r.declared.sex == phongdich_domain::Sex::Male { "Male" } else { "Female" })) }
+            dt { (lang.t("Quốc tịch", "Nationality")) } dd { (r.declared.nationality.as_str()) }
+            dt { (lang.t("Điện thoại", "Phone")) } dd { @if let Some(p) = &r.declared.phone { (p.as_str()) } }
             dt { (lang.t("Nơi ở", "Lives in")) } dd {
-                @if let Some(a) = &r.address { (a) ", " }
-                @if let Some(v) = &r.village { (v) ", " }
-                (name(&r.unit_code)) ", " (name(&r.province_code))
+                @if let Some(a) = &r.declared.address { (a) ", " }
+                @if let Some(v) = &r.declared.village { (v) ", " }
+                (name(&r.declared.unit_code)) ", " (name(&r.declared.province_code))
             }
             dt { (lang.t("Tỉnh đã đến", "Provinces visited")) }
-            dd { (r.visited_provinces.iter().map(&name).collect::<Vec<_>>().join(", ")) }
-            dt { (lang.t("Nơi đã đến", "Places visited")) } dd { @if let Some(p) = &r.visited_places { (p) } }
-            @if let Some(o) = &r.origin {
+            dd { (r.declared.visited_provinces.iter().map(&name).collect::<Vec<_>>().join(", ")) }
+            dt { (lang.t("Nơi đã đến", "Places visited")) } dd { @if let Some(p) = &r.declared.visited_places { (p) } }
+            @if let Some(o) = &r.declared.origin {
                 dt { (lang.t("Đi từ", "From")) }
                 dd { @match UnitCode::parse(o) { Ok(c) => (name(&c)), Err(_) => (o) } }
             }
-            @if let Some(a) = r.arrival_date {
+            @if let Some(a) = r.declared.arrival_date {
                 dt { (lang.t("Ngày đến", "Arrival")) } dd { (a.format("%d/%m/%Y")) }
             }
             dt { (lang.t("Triệu chứng", "Symptoms")) } dd { (symptoms_text(lang, r)) }
-            dt { (lang.t("Tiếp xúc ca bệnh", "Case contact")) } dd { (if r.case_contact { lang.t("Có", "Yes") } else { lang.t("Không", "No") }) }
-            dt { (lang.t("Ở vùng dịch", "Epidemic zone")) } dd { (if r.epidemic_zone { lang.t("Có", "Yes") } else { lang.t("Không", "No") }) }
-            dt { (lang.t("Cần theo dõi", "Flagged")) } dd { (flags_markup(lang, &r.flags)) }
+            dt { (lang.t("Tiếp xúc ca bệnh", "Case contact")) } dd { (if r.declared.case_contact { lang.t("Có", "Yes") } else { lang.t("Không", "No") }) }
+            dt { (lang.t("Ở vùng dịch", "Epidemic zone")) } dd { (if r.declared.epidemic_zone { lang.t("Có", "Yes") } else { lang.t("Không", "No") }) }
+            dt { (lang.t("Cần theo dõi", "Flagged")) } dd { (flags_markup(lang, &r.declared.flags)) }
         }
     }
 }

@@ -570,22 +570,22 @@ fn declared_facts(
     let name = |c: &UnitCode| names.get(c).cloned().unwrap_or_else(|| c.to_string());
     html! {
         dl.facts {
-            dt { (lang.t("Loại", "Kind")) } dd { (lang.t(r.kind.label_vi(), r.kind.label_en())) }
-            dt { (lang.t("Khai lúc", "Declared at")) } dd { (r.created_at) }
-            dt { (lang.t("Giấy tờ", "Document")) } dd { (r.identity.kind_str().to_uppercase()) " " (r.identity.number()) }
-            dt { (lang.t("Sinh", "Born")) } dd { (r.birth) }
+            dt { (lang.t("Loại", "Kind")) } dd { (lang.t(r.declared.kind.label_vi(), r.declared.kind.label_en())) }
+            dt { (lang.t("Khai lúc", "Declared at")) } dd { (r.declared.created_at) }
+            dt { (lang.t("Giấy tờ", "Document")) } dd { (r.declared.identity.kind_str().to_uppercase()) " " (r.declared.identity.number()) }
+            dt { (lang.t("Sinh", "Born")) } dd { (r.declared.birth) }
             dt { (lang.t("Nơi ở", "Lives in")) } dd {
-                @if let Some(v) = &r.village { (v) ", " }
-                (name(&r.unit_code)) ", " (name(&r.province_code))
+                @if let Some(v) = &r.declared.village { (v) ", " }
+                (name(&r.declared.unit_code)) ", " (name(&r.declared.province_code))
             }
-            @if !r.visited_provinces.is_empty() {
+            @if !r.declared.visited_provinces.is_empty() {
                 dt { (lang.t("Đã đến", "Visited")) }
-                dd { (r.visited_provinces.iter().map(&name).collect::<Vec<_>>().join(", ")) }
+                dd { (r.declared.visited_provinces.iter().map(&name).collect::<Vec<_>>().join(", ")) }
             }
             dt { (lang.t("Triệu chứng", "Symptoms")) }
             dd {
-                @if r.symptoms.is_empty() { (lang.t("Không", "None")) }
-                @else { (r.symptoms.iter().map(|s| lang.t(s.label_vi(), s.label_en())).collect::<Vec<_>>().join(", ")) }
+                @if r.declared.symptoms.is_empty() { (lang.t("Không", "None")) }
+                @else { (r.declared.symptoms.iter().map(|s| lang.t(s.label_vi(), s.label_en())).collect::<Vec<_>>().join(", ")) }
             }
         }
     }
@@ -627,7 +627,7 @@ pub(super) async fn result_page(
     };
     let mut cards = Vec::new();
     for r in &view.rows {
-        let url = site_url(&state, &headers, &format!("/d/{}", r.code));
+        let url = site_url(&state, &headers, &format!("/d/{}", r.declared.code));
         cards.push((r, qr_svg(&url).unwrap_or_default()));
     }
     let content = html! {
@@ -637,13 +637,13 @@ pub(super) async fn result_page(
                 "Show the QR code (or the code) below at checkpoints. Take a screenshot to use it offline."))
         }
         @for (r, svg) in &cards {
-            section.card.declared id={ "code-" (r.code) } {
-                h2 { (r.full_name.as_str()) }
-                p.code { (r.code.grouped()) }
+            section.card.declared id={ "code-" (r.declared.code) } {
+                h2 { (r.declared.full_name.as_str()) }
+                p.code { (r.declared.code.grouped()) }
                 div.qr aria-label=(lang.t("Mã QR của tờ khai", "The declaration's QR code")) { (PreEscaped(svg)) }
-                @if !r.flags.is_empty() {
+                @if !r.declared.flags.is_empty() {
                     p.notice.flagged role="alert" {
-                        strong { (flag_labels(lang, &r.flags)) ". " }
+                        strong { (flag_labels(lang, &r.declared.flags)) ". " }
                         (lang.t("Cán bộ y tế xã sẽ liên hệ với bạn. Hạn chế tiếp xúc; nếu sốt cao hoặc khó thở, gọi 115 hoặc đến cơ sở y tế gần nhất.",
                             "The commune's health staff will contact you. Limit contacts; with a high fever or shortness of breath, call 115 or go to the nearest clinic."))
                     }
