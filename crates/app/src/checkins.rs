@@ -534,8 +534,9 @@ impl App {
 
     /// Checks a visit out now, from the device that checked in (which holds the
     /// check-out `code` of the answer). A wrong code is [`AppError::NotFound`]; a visit
-    /// already checked out answers as it is. Checking out after the default stay
-    /// lengthens the presence (up to a day after arrival) and tells the engine.
+    /// already checked out answers as it is. The presence ends at the check-out: before
+    /// the default stay it is shortened, after it lengthened (up to a day after
+    /// arrival); the engine moves the presence's end and the levels with it.
     pub async fn check_out(&self, actor: &Actor, id: i64, code: &str) -> AppResult<CheckedIn> {
         let now = self.now();
         self.public_limits()
@@ -546,16 +547,46 @@ impl App {
         }
         let earlier = self.store().check_in(id).await?;
         let venue = self.store().venue(earlier.place_id).await?;
+        self.end_visit(actor, earlier, &venue).await
+    }
+
+    /// Staff of the venue's unit (or its operator) check a visit out now, for a visitor
+    /// who left without checking out (`POST /venues/{id}/checkins/{check_in}/checkout`).
+    /// A check-in of another venue is [`AppError::NotFound`].
+    pub async fn staff_check_out(
+        &self,
+        actor: &Actor,
+        venue_id: i64,
+        check_in_id: i64,
+    ) -> AppResult<CheckedIn> {
+        let venue = self
+            .venue_in_scope(actor, venue_id, VenueAction::Operate)
+            .await?;
+        let earlier = match self.store().check_in(check_in_id).await {
+            Ok(c) if c.place_id == venue.place.id => c,
+            Ok(_) | Err(phongdich_store::StoreError::NotFound { .. }) => {
+                return Err(AppError::NotFound)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.end_visit(actor, earlier, &venue).await
+    }
+
+    /// Ends a visit now (at most a day after arrival), audited, and moves its
+    /// presence's end in the engine; a visit already checked out answers as it is.
+    async fn end_visit(
+        &self,
+        actor: &Actor,
+        earlier: CheckIn,
+        venue: &Venue,
+    ) -> AppResult<CheckedIn> {
         if earlier.left_at.is_some() {
             return self
-                .checked_in(
-                    &earlier,
-                    &venue,
-                    true,
-                    Traced::Applied { levels_changed: 0 },
-                )
+                .checked_in(&earlier, venue, true, Traced::Applied { levels_changed: 0 })
                 .await;
         }
+        let now = self.now();
+        let id = earlier.id;
         let at = Timestamp(now.0.min(earlier.arrived_at.0 + 86_400));
         let mut tx = self.store().begin().await?;
         let after = tx.check_out(id, at).await?;
@@ -568,21 +599,22 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        let traced = if after.until > earlier.until {
-            let interval = Interval::new(after.arrived_at, after.until)
+        let traced = if after.until != earlier.until {
+            let interval = Interval::new(earlier.arrived_at, earlier.until)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             self.engine()
-                .apply(Change::Presence {
+                .apply(Change::PresenceEnd {
                     person_id: after.person_id,
                     place_id: after.place_id,
                     kind: PlaceKind::Venue,
                     interval,
+                    end: after.until,
                 })
                 .await
         } else {
             Traced::Applied { levels_changed: 0 }
         };
-        self.checked_in(&after, &venue, false, traced).await
+        self.checked_in(&after, venue, false, traced).await
     }
 
     /// A venue's check-ins today and its latest ones (names only for staff of the

@@ -6,27 +6,42 @@
 //! disks: one transaction per request caps a server at a few hundred writes a second,
 //! whatever its CPU. So requests do not commit themselves. They send a [`WriteJob`]
 //! over a bounded channel and wait on a oneshot; one writer task takes the first job,
-//! then every job already waiting (up to [`MAX_BATCH`]), writes them all in ONE
-//! transaction ([`WriteJob::write_all`]: multi-row statements for check-ins), commits
-//! (one sync), and hands the batch to the engine: once the engine has applied the
-//! batch's changes and stored the levels they moved, each request gets its answer. A
-//! batch is as large as what arrived during the previous one: no timer, no added wait
-//! when the server is idle, bigger batches exactly when the load grows.
+//! then every job already waiting (up to [`MAX_BATCH`]), and for the batch:
+//!
+//! 1. holds the tracing engine ([`Engine::hold`]: the engine finishes what it was
+//!    doing and then applies nothing else until released);
+//! 2. writes every job in ONE transaction ([`WriteJob::write_all`]: multi-row
+//!    statements for check-ins);
+//! 3. applies the batch's changes to the engine in memory and writes the levels they
+//!    moved in the same transaction;
+//! 4. commits (one sync for the rows and their levels), releases the engine and
+//!    answers every request.
+//!
+//! A batch is as large as what arrived during the previous one: no timer, no added
+//! wait when the server is idle, bigger batches exactly when the load grows. The
+//! levels ride in the batch's own transaction rather than one of the engine's: on
+//! SQLite a second transaction per batch would wait for the write lock and pay a
+//! second sync, and its commit by another connection would empty the writer's page
+//! cache.
 //!
 //! Failures:
 //! - A job that fails (an idempotency key used before, an ID number stored meanwhile)
 //!   must not take the others down. When [`WriteJob::write_all`] fails, the batch is
 //!   rolled back and written again job by job ([`WriteJob::write`]), each inside a
-//!   savepoint, so that a failing job rolls back only its own writes. Its error is
+//!   savepoint, so that a failing job rolls back only its own writes; its error is
 //!   answered after the batch commits (a request that lost an idempotency-key race can
 //!   then read the winner's result).
-//! - A failure of the transaction itself (begin, a savepoint, the commit) retries each
-//!   job of the batch alone, in a transaction of its own.
+//! - A failure of the transaction itself (begin, a savepoint, the levels, the commit)
+//!   releases the engine as not committed (if it had applied the batch, it is rebuilt
+//!   from the database) and retries each job alone, in a transaction of its own,
+//!   whose changes then reach the engine the ordinary way ([`Engine::apply_all`]).
+//! - While the engine is being built, the hold is detached: the changes wait for the
+//!   commit and are queued for after the build, as any other write's.
 //!
 //! Ordering: jobs are written in the order they were sent, batches commit one after
-//! the other, and each batch's changes go to the engine's channel before the next
-//! batch starts (the engine applies them in that order while the writer already
-//! commits the next batch).
+//! the other, and the engine applies each batch while no other change can come
+//! between (lock order: the engine, then the database; nothing takes them the other
+//! way round).
 //!
 //! [`CommitQueue::set_grouped`]`(false)` switches to one transaction per request, run
 //! in the request's own task: the baseline of the benchmark (`bench/checkins.sh`).
@@ -220,47 +235,97 @@ impl Writer {
                 return;
             }
             let (mut jobs, replies): (Vec<J>, Vec<Reply<J::Output>>) = pending.drain(..).unzip();
-            let outcomes = self.commit(&mut jobs).await;
-            self.answer_after_engine(jobs, replies, outcomes);
+            let (outcomes, traced) = self.commit(&mut jobs).await;
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A request that went away (client disconnected) keeps its write.
+                let _ = reply.send(outcome.map(|out| (out, traced)));
+            }
         }
     }
 
-    /// Commits one batch; what became of each job.
-    async fn commit<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
-        let first = async {
-            let mut tx = self.store.begin_batch().await?;
-            let out = J::write_all(jobs, &mut tx).await?;
+    /// Commits one batch with the levels it moved; what became of each job, and what
+    /// the engine did with the batch.
+    ///
+    /// The engine is held first ([`Engine::hold`]); the batch is written in one
+    /// transaction (together, else job by job with savepoints), the committed jobs'
+    /// changes are applied to the engine in memory, the levels they moved written in
+    /// the same transaction, and that transaction commits: one sync for the rows and
+    /// their levels. If it fails, the engine is rebuilt from the database and each job
+    /// is retried in a transaction of its own.
+    async fn commit<J: WriteJob>(&self, jobs: &mut [J]) -> (Outcomes<J>, Traced) {
+        let mut hold = self.engine.hold().await;
+        let attempt = async {
+            let t0 = std::time::Instant::now();
+            let (tx, outcomes) = self.write(jobs).await?;
+            let Some(mut tx) = tx else {
+                return Ok((outcomes, Some(Traced::Applied { levels_changed: 0 })));
+            };
+            let t1 = t0.elapsed().as_micros() as u64;
+            let changes = changes_of(jobs, &outcomes);
+            let levels = hold.apply(changes).await;
+            let t2 = t0.elapsed().as_micros() as u64;
+            tx.upsert_trace_levels(&levels.rows, &levels.gone).await?;
+            let t3 = t0.elapsed().as_micros() as u64;
             tx.commit().await?;
-            StoreResult::Ok(out)
+            let micros = |from: u64| (t0.elapsed().as_micros() as u64).saturating_sub(from);
+            tracing::debug!(
+                jobs = jobs.len(),
+                write_us = t1,
+                trace_us = t2 - t1,
+                levels = levels.rows.len() + levels.gone.len(),
+                levels_us = t3 - t2,
+                commit_us = micros(t3),
+                "group commit"
+            );
+            StoreResult::Ok((outcomes, levels.traced))
         }
         .await;
-        let outcomes = match first {
-            Ok(out) => Ok(out.into_iter().map(Ok).collect()),
-            Err(_) if jobs.len() > 1 => {
-                // Whatever failed (one job, or the transaction), find out job by job.
-                self.stats.replays.fetch_add(1, Ordering::Relaxed);
-                self.with_savepoints(jobs).await
+        let (outcomes, traced) = match attempt {
+            Ok((outcomes, traced)) => {
+                let later = hold.release(true).await;
+                (outcomes, traced.or(later).unwrap_or(Traced::Queued))
             }
-            Err(e) => Ok(vec![Err(e)]),
-        };
-        let outcomes = match outcomes {
-            Ok(o) => o,
             Err(e) => {
+                hold.release(false).await;
                 tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                self.one_by_one(jobs).await
+                let outcomes = self.one_by_one(jobs).await;
+                let traced = self.engine.apply_all(changes_of(jobs, &outcomes)).await;
+                (outcomes, traced)
             }
         };
         let done = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         self.stats.jobs.fetch_add(done, Ordering::Relaxed);
-        outcomes
+        (outcomes, traced)
     }
 
-    /// Writes each job inside a savepoint of one transaction: a failing job's writes
-    /// are rolled back, its error kept, the others committed. `Err` when the
-    /// transaction itself failed (nothing committed).
-    async fn with_savepoints<J: WriteJob>(&self, jobs: &mut [J]) -> StoreResult<Outcomes<J>> {
+    /// Writes the batch in one transaction, left open: all together, else (when that
+    /// failed) job by job inside savepoints, so that a failing job's writes are rolled
+    /// back and its error kept. No transaction for a lone job that failed. `Err` when
+    /// the transaction itself failed (nothing written).
+    async fn write<J: WriteJob>(&self, jobs: &mut [J]) -> StoreResult<(Option<Tx>, Outcomes<J>)> {
+        let together = async {
+            let mut tx = self.store.begin_batch().await?;
+            let out = J::write_all(jobs, &mut tx).await?;
+            StoreResult::Ok((tx, out))
+        }
+        .await;
+        match together {
+            Ok((tx, out)) => Ok((Some(tx), out.into_iter().map(Ok).collect())),
+            Err(e) if jobs.len() == 1 => Ok((None, vec![Err(e)])),
+            Err(_) => {
+                // Whatever failed (one job, or the transaction), find out job by job.
+                self.stats.replays.fetch_add(1, Ordering::Relaxed);
+                let (tx, outcomes) = self.with_savepoints(jobs).await?;
+                Ok((Some(tx), outcomes))
+            }
+        }
+    }
+
+    /// Writes each job inside a savepoint of one transaction, left open: a failing
+    /// job's writes are rolled back, its error kept.
+    async fn with_savepoints<J: WriteJob>(&self, jobs: &mut [J]) -> StoreResult<(Tx, Outcomes<J>)> {
         let mut tx = self.store.begin_batch().await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs.iter_mut() {
@@ -276,8 +341,7 @@ impl Writer {
                 }
             }
         }
-        tx.commit().await?;
-        Ok(outcomes)
+        Ok((tx, outcomes))
     }
 
     /// After a failed transaction: each job in a transaction of its own.
@@ -296,30 +360,15 @@ impl Writer {
         }
         outcomes
     }
+}
 
-    /// Sends the committed jobs' changes to the engine now (so that batches reach it
-    /// in commit order), and answers every request once it has applied them.
-    fn answer_after_engine<J: WriteJob>(
-        &self,
-        jobs: Vec<J>,
-        replies: Vec<Reply<J::Output>>,
-        outcomes: Outcomes<J>,
-    ) {
-        let changes: Vec<Change> = jobs
-            .iter()
-            .zip(&outcomes)
-            .filter_map(|(job, o)| o.as_ref().ok().map(|out| job.changes(out)))
-            .flatten()
-            .collect();
-        let applied = self.engine.apply_all(changes);
-        tokio::spawn(async move {
-            let traced = applied.await;
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                // A request that went away (client disconnected) keeps its write.
-                let _ = reply.send(outcome.map(|out| (out, traced)));
-            }
-        });
-    }
+/// What the engine must learn of the jobs that succeeded, in their order.
+fn changes_of<J: WriteJob>(jobs: &[J], outcomes: &Outcomes<J>) -> Vec<Change> {
+    jobs.iter()
+        .zip(outcomes)
+        .filter_map(|(job, o)| o.as_ref().ok().map(|out| job.changes(out)))
+        .flatten()
+        .collect()
 }
 
 #[cfg(test)]

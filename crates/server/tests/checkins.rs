@@ -543,7 +543,7 @@ async fn rate_limits_answer_429_per_phone_and_per_address() {
 }
 
 #[tokio::test]
-async fn a_check_in_next_to_an_f0_makes_an_f1() {
+async fn a_check_in_next_to_an_f0_makes_an_f1_and_an_early_check_out_undoes_it() {
     for app in TestApp::all().await {
         app.engine_ready().await;
         let (_, tinh, venue) = setup(&app).await;
@@ -597,6 +597,31 @@ async fn a_check_in_next_to_an_f0_makes_an_f1() {
         assert_eq!(res.status(), 200);
         let level: Value = res.json().await.unwrap();
         assert_eq!(level["level"], 1, "{level}");
+
+        // The visitor leaves at once: under the venue's 15 minutes together, no F1
+        // any more, before the answer.
+        let res = app
+            .client
+            .post(format!(
+                "{}/api/v1/checkins/{}/checkout",
+                app.base, c["check_in_id"]
+            ))
+            .json(&json!({ "code": c["checkout_code"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let out: Value = res.json().await.unwrap();
+        assert!(out["levels_changed"].as_u64().unwrap() >= 1, "{out}");
+        let res = app
+            .client
+            .get(format!("{}/api/v1/persons/{visitor}/level", app.base))
+            .bearer_auth(&tinh)
+            .send()
+            .await
+            .unwrap();
+        let level: Value = res.json().await.unwrap();
+        assert_eq!(level["level"], Value::Null, "{level}");
     }
 }
 
@@ -769,6 +794,14 @@ async fn venues_stay_inside_their_jurisdiction() {
         assert_eq!(post(cho.clone(), format!("{mine}/checkins")).await, 201);
         assert_eq!(post(cho.clone(), format!("{theirs}/checkins")).await, 404);
         assert_eq!(post(cho.clone(), format!("{mine}/rotate")).await, 200);
+        // Checking a visit out: the venue's operator and its unit's staff, no one else.
+        let visit = count(&app, "select max(id) from check_in").await;
+        let out = |venue: &str| format!("{venue}/checkins/{visit}/checkout");
+        assert_eq!(post(cho.clone(), out(&theirs)).await, 404);
+        assert_eq!(post(xa_b.clone(), out(&mine)).await, 404);
+        assert_eq!(post(lanhdao.clone(), out(&mine)).await, 403);
+        assert_eq!(post(cho.clone(), out(&mine)).await, 200);
+        assert_eq!(post(xa.clone(), out(&mine)).await, 200);
         let res = app
             .client
             .post(format!("{}/api/v1/venues", app.base))
@@ -793,5 +826,88 @@ async fn venues_stay_inside_their_jurisdiction() {
             .unwrap();
         assert_eq!(res.status(), 400);
         assert_eq!(res.json::<Value>().await.unwrap()["field"], "unit");
+    }
+}
+
+#[tokio::test]
+async fn staff_check_a_visitor_out_from_the_venue_page_and_the_api() {
+    for app in TestApp::all().await {
+        let (xa, tinh, venue) = setup(&app).await;
+        let id = venue["id"].as_i64().unwrap();
+        let t = path_of(&venue);
+        let res = api_check_in(&app, token_of(&t), "0930000003", "Vàng Thị Dua", None).await;
+        assert_eq!(res.status(), 201);
+        let first: Value = res.json().await.unwrap();
+        let res = api_check_in(&app, token_of(&t), "0930000004", "Lò Văn Pâng", None).await;
+        let second: Value = res.json().await.unwrap();
+
+        // On the page: a check-out button for each visit still open.
+        let cookie = app.signed_in("xa", PASSWORD).await;
+        let page = app
+            .get(&format!("/venues/{id}"), Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let button = |c: &Value| format!("id=\"check-out-{}\"", c["check_in_id"]);
+        assert!(page.contains(&button(&first)) && page.contains(&button(&second)));
+        let csrf = hidden_field(&page, "csrf").unwrap();
+        let res = app
+            .post_form(
+                &format!("/venues/{id}/checkins/{}/checkout", first["check_in_id"]),
+                Some(&cookie),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("id=\"notice\"") && page.contains("Đã cho ra"));
+        assert!(!page.contains(&button(&first)) && page.contains(&button(&second)));
+
+        // Through the API, audited; twice answers the same; another venue's is 404.
+        let url = |venue: i64, c: &Value| {
+            format!(
+                "{}/api/v1/venues/{venue}/checkins/{}/checkout",
+                app.base, c["check_in_id"]
+            )
+        };
+        for _ in 0..2 {
+            let res = app
+                .client
+                .post(url(id, &second))
+                .bearer_auth(&xa)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let out: Value = res.json().await.unwrap();
+            assert_eq!(out["check_in_id"], second["check_in_id"]);
+        }
+        let other = create_venue(&app, &tinh, "12", "Bến xe Lai Châu", None).await;
+        let res = app
+            .client
+            .post(url(other["id"].as_i64().unwrap(), &first))
+            .bearer_auth(&tinh)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        assert_eq!(
+            count(
+                &app,
+                "select cast(count(*) as bigint) from check_in where left_at is not null"
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            count(
+                &app,
+                "select cast(count(*) as bigint) from audit_event \
+                 where entity = 'check_in' and action = 'update'"
+            )
+            .await,
+            2
+        );
     }
 }

@@ -65,6 +65,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST", "/venues/{id}"),
     ("POST", "/venues/{id}/rotate"),
     ("POST", "/venues/{id}/checkins"),
+    ("POST", "/venues/{id}/checkins/{check_in}/checkout"),
     ("GET", "/venues/{id}/poster"),
     ("GET", "/venues/{id}/poster.svg"),
     ("GET", "/venues/{id}/poster.png"),
@@ -73,6 +74,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET", "/api/v1/venues/{id}"),
     ("POST", "/api/v1/venues/{id}/rotate"),
     ("POST", "/api/v1/venues/{id}/checkins"),
+    ("POST", "/api/v1/venues/{id}/checkins/{check_in}/checkout"),
 ];
 
 #[test]

@@ -34,9 +34,20 @@ pub const ROWS_PER_STATEMENT: usize = 500;
 /// name of every parameter of a statement, a linear search each, so thousands of
 /// `$N` in one statement cost a quadratic time that dominated a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marks {
+pub(crate) enum Marks {
     Anonymous,
     Numbered,
+}
+
+impl Marks {
+    /// The marks of the backend named `backend` (sqlx's name: "SQLite", "PostgreSQL").
+    pub(crate) fn of(backend: &str) -> Self {
+        if backend.eq_ignore_ascii_case("sqlite") {
+            Marks::Anonymous
+        } else {
+            Marks::Numbered
+        }
+    }
 }
 
 /// Who a visitor is, to find them or to create them once.
@@ -62,7 +73,7 @@ fn visitor_key(c: &NewCheckIn) -> Result<VisitorKey> {
 
 /// `($1, $2), ($3, $4)...` (or `(?, ?), (?, ?)...`): `rows` groups of `columns`
 /// placeholders, numbered from `$first`.
-fn placeholders(marks: Marks, rows: usize, columns: usize, first: usize) -> String {
+pub(crate) fn placeholders(marks: Marks, rows: usize, columns: usize, first: usize) -> String {
     let mut s = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         if r > 0 {
@@ -110,11 +121,7 @@ impl Tx {
             .iter()
             .map(|c| visitor_key(c))
             .collect::<Result<Vec<_>>>()?;
-        let marks = if self.tx.backend_name().eq_ignore_ascii_case("sqlite") {
-            Marks::Anonymous
-        } else {
-            Marks::Numbered
-        };
+        let marks = Marks::of(self.tx.backend_name());
         let mut persons = self.find_visitors(marks, &keys).await?;
         let created = self
             .create_visitors(marks, rows, &keys, &mut persons)

@@ -292,7 +292,7 @@ impl Store {
     /// A venue's latest check-ins, newest first.
     pub async fn check_ins_at_venue(&self, place_id: i64, limit: u32) -> Result<Vec<CheckIn>> {
         let rows = sqlx::query(&format!(
-            "{CHECK_IN_SELECT} where c.place_id = $1 order by c.arrived_at desc, c.id desc \
+            "{CHECK_IN_SELECT} where pr.place_id = $1 order by pr.start_at desc, pr.id desc \
              limit {}",
             limit.min(500)
         ))
@@ -305,7 +305,9 @@ impl Store {
     /// How many check-ins a venue had since `since`.
     pub async fn check_in_count_at_venue(&self, place_id: i64, since: Timestamp) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
-            "select cast(count(*) as bigint) from check_in where place_id = $1 and arrived_at >= $2",
+            "select cast(count(*) as bigint) from presence pr \
+             join check_in c on c.presence_id = pr.id \
+             where pr.place_id = $1 and pr.start_at >= $2",
         )
         .bind(place_id)
         .bind(since.0)

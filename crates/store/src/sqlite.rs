@@ -139,8 +139,15 @@ impl SqliteBackend {
         let path = SqliteConnectOptions::from_str(&url)?
             .get_filename()
             .to_path_buf();
-        let batch_pool = read_write(AnyPoolOptions::new().max_connections(1), Role::Batch)
-            .connect_lazy_with(options);
+        // Its one connection is known to be alive: no ping before each batch (a round
+        // trip to SQLite's thread on the writer's path).
+        let batch_pool = read_write(
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false),
+            Role::Batch,
+        )
+        .connect_lazy_with(options);
         Ok((
             pool,
             Self {

@@ -137,57 +137,16 @@ impl Store {
 
     /// Writes the levels of these persons (inserting or replacing each row) and
     /// removes the persons of `gone`, in one transaction: what an incremental update
-    /// of the engine changed.
+    /// of the engine changed ([`Tx::upsert_trace_levels`]).
+    ///
+    /// On SQLite this goes through the group commit's writer connection
+    /// ([`Store::begin_batch`]): a commit by any other connection makes SQLite drop
+    /// that connection's whole page cache at its next transaction, and the writer
+    /// would then read every index page it touches back from the file.
     pub async fn upsert_trace_levels(&self, levels: &[TraceLevel], gone: &[i64]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        for chunk in gone.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            sqlx::query(&format!(
-                "delete from trace_level where person_id in ({list})"
-            ))
-            .execute(&mut *tx)
-            .await?;
-        }
-        // Multi-row statements: a case that reaches thousands of persons is a handful of
-        // round trips, not thousands (9 values a row, 200 rows: 1,800 parameters, under
-        // every backend's limit).
-        for chunk in levels.chunks(200) {
-            let rows = (0..chunk.len())
-                .map(|r| {
-                    let p: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
-                    format!("({})", p.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "insert into trace_level ({TRACE_COLUMNS}) values {rows} \
-                 on conflict (person_id) do update set level = excluded.level, \
-                 exposed_at = excluded.exposed_at, via_person_id = excluded.via_person_id, \
-                 via_kind = excluded.via_kind, via_place_id = excluded.via_place_id, \
-                 via_start = excluded.via_start, via_end = excluded.via_end, \
-                 computed_at = excluded.computed_at, updated_at = excluded.computed_at"
-            );
-            let mut query = sqlx::query(&sql);
-            for l in chunk {
-                query = query
-                    .bind(l.person_id)
-                    .bind(i64::from(l.level))
-                    .bind(l.exposed_at.0)
-                    .bind(l.via.map(|v| v.person_id))
-                    .bind(l.via.map(|v| v.kind.as_str()))
-                    .bind(l.via.and_then(|v| v.place_id))
-                    .bind(l.via.map(|v| v.interval.start().0))
-                    .bind(l.via.map(|v| v.interval.end().0))
-                    .bind(l.computed_at.0);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let mut tx = self.begin_batch().await?;
+        tx.upsert_trace_levels(levels, gone).await?;
+        tx.commit().await
     }
 
     /// A person's trace level, if traced.
@@ -250,5 +209,55 @@ impl Store {
                 ))
             })
             .collect()
+    }
+}
+
+impl crate::Tx {
+    /// Writes the levels of these persons (inserting or replacing each row) and
+    /// removes the persons of `gone`, in this transaction (the group commit writes
+    /// the levels its batch moved with the batch).
+    pub async fn upsert_trace_levels(&mut self, levels: &[TraceLevel], gone: &[i64]) -> Result<()> {
+        let marks = crate::checkin_batch::Marks::of(self.tx.backend_name());
+        for chunk in gone.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(&format!(
+                "delete from trace_level where person_id in ({list})"
+            ))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        // Multi-row statements: a case that reaches thousands of persons is a handful of
+        // round trips, not thousands (9 values a row, 200 rows: 1,800 parameters, under
+        // every backend's limit; anonymous on SQLite, see `checkin_batch::Marks`).
+        for chunk in levels.chunks(200) {
+            let rows = crate::checkin_batch::placeholders(marks, chunk.len(), 9, 1);
+            let sql = format!(
+                "insert into trace_level ({TRACE_COLUMNS}) values {rows} \
+                 on conflict (person_id) do update set level = excluded.level, \
+                 exposed_at = excluded.exposed_at, via_person_id = excluded.via_person_id, \
+                 via_kind = excluded.via_kind, via_place_id = excluded.via_place_id, \
+                 via_start = excluded.via_start, via_end = excluded.via_end, \
+                 computed_at = excluded.computed_at, updated_at = excluded.computed_at"
+            );
+            let mut query = sqlx::query(&sql);
+            for l in chunk {
+                query = query
+                    .bind(l.person_id)
+                    .bind(i64::from(l.level))
+                    .bind(l.exposed_at.0)
+                    .bind(l.via.map(|v| v.person_id))
+                    .bind(l.via.map(|v| v.kind.as_str()))
+                    .bind(l.via.and_then(|v| v.place_id))
+                    .bind(l.via.map(|v| v.interval.start().0))
+                    .bind(l.via.map(|v| v.interval.end().0))
+                    .bind(l.computed_at.0);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 }

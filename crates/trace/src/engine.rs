@@ -25,6 +25,13 @@
 //! transmission window, which can shrink: every entry supported through the person's
 //! old entries is invalidated, recomputed level by level from its neighbours, and the
 //! rounds are re-run from the repaired entries and the case.
+//!
+//! A presence whose end moves (a check-out): a later end only adds offers (rounds from
+//! the presence, as for a new one); an earlier end can take offers away, so the
+//! entries offered through that presence are cleared with everything supported
+//! through them, repaired from their neighbours and the rounds re-run, as for a case.
+//! A new presence (or a longer one) that meets nobody traced at its place, and is not
+//! of someone traced, offers nothing at any level and runs no round.
 
 use crate::{
     Case, Contact, Kind, Link, Params, Presence, Reached, Time, TraceError, Update, Via, MAX_LEVEL,
@@ -611,6 +618,15 @@ impl Engine {
         self.before.clear();
     }
 
+    /// [`Engine::finish_recording`], reporting `also` as changed too.
+    fn finish_recording_with(&mut self, also: Vec<u32>) -> Update {
+        let mut update = self.finish_recording();
+        update.changed.extend(also);
+        update.changed.sort_unstable();
+        update.changed.dedup();
+        update
+    }
+
     fn finish_recording(&mut self) -> Update {
         self.recording = false;
         let before = std::mem::take(&mut self.before);
@@ -1081,9 +1097,146 @@ impl Engine {
         let at = slots.partition_point(|&o| self.pr_start[o as usize] <= start);
         slots.insert(at, id);
         self.sorted = true;
+        if !self.meets_anyone_traced(id) {
+            // Nobody on either side can offer anything yet: later changes that reach
+            // someone here push through this presence from them.
+            return Ok(Update::default());
+        }
         self.start_recording();
         self.rounds(Vec::new(), Vec::new(), &[NewExposure::Presence(id)]);
         Ok(self.finish_recording())
+    }
+
+    /// Moves the end of a presence added before (`p` as it was given) to `end`, and
+    /// updates the levels that changes: a check-out before the expected end of a
+    /// visit shortens it, a later one lengthens it. A longer presence only adds
+    /// offers; a shorter one can only take offers away, so every entry supported
+    /// through it, and what was built on those, is cleared and recomputed, as for a
+    /// case whose dates change. A presence not found is added with the new end.
+    pub fn set_presence_end(&mut self, p: Presence, end: Time) -> Result<Update, TraceError> {
+        if end < p.start {
+            return Err(TraceError::EndBeforeStart {
+                start: p.start,
+                end,
+            });
+        }
+        self.sort_places();
+        let Some(id) = self.find_presence(&p)? else {
+            return self.add_presence(Presence { end, ..p });
+        };
+        let i = id as usize;
+        let (old, new) = (self.pr_end[i], end.min(self.horizon));
+        if new == old {
+            return Ok(Update::default());
+        }
+        let place = self.pr_place[i] as usize;
+        // Links through this presence keep their support but not their times.
+        let linked = self.linked_through(id, old);
+        self.start_recording();
+        if new > old {
+            self.pr_end[i] = new;
+            self.place_longest[place] = self.place_longest[place].max(new - self.pr_start[i]);
+            if self.meets_anyone_traced(id) {
+                self.rounds(Vec::new(), Vec::new(), &[NewExposure::Presence(id)]);
+            }
+            return Ok(self.finish_recording_with(linked));
+        }
+        // The entries offered through this presence, found while it has its old end.
+        let w = self.pr_person[i];
+        let mut seeds: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
+        let slots = &self.place_slots[place];
+        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
+        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+        for (k, seed) in seeds.iter_mut().enumerate().skip(1) {
+            let s = self.support[self.at(w, k)];
+            if s.dst == id && s.from < INHERIT {
+                seed.push(w);
+            }
+            for &o in &slots[from..] {
+                if self.pr_start[o as usize] > old {
+                    break;
+                }
+                let v = self.pr_person[o as usize];
+                let s = self.support[self.at(v, k)];
+                if s.from == w && s.src == id && s.dst == o {
+                    seed.push(v);
+                }
+            }
+        }
+        self.pr_end[i] = new;
+        let mut repaired = self.invalidate(seeds);
+        self.repair(&mut repaired);
+        self.rounds(repaired.clone(), repaired, &[]);
+        Ok(self.finish_recording_with(linked))
+    }
+
+    /// The persons with an entry (at any level) offered through presence `id`, which
+    /// ends at `end`: its person, offered through it, and those it offered to.
+    fn linked_through(&self, id: u32, end: Time) -> Vec<u32> {
+        let i = id as usize;
+        let w = self.pr_person[i];
+        let place = self.pr_place[i] as usize;
+        let slots = &self.place_slots[place];
+        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
+        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+        let mut linked = Vec::new();
+        let through = |v: u32, dst: u32| {
+            (0..self.depth).any(|k| {
+                let s = self.support[self.at(v, k)];
+                s.from < INHERIT
+                    && s.dst != CONTACT
+                    && (s.dst == id || (s.src == id && s.dst == dst))
+            })
+        };
+        if through(w, id) {
+            linked.push(w);
+        }
+        for &o in &slots[from..] {
+            if self.pr_start[o as usize] > end {
+                break;
+            }
+            let v = self.pr_person[o as usize];
+            if v != w && through(v, o) {
+                linked.push(v);
+            }
+        }
+        linked
+    }
+
+    /// The id of presence `p` (as it was given: clipped like it was), if loaded.
+    fn find_presence(&self, p: &Presence) -> Result<Option<u32>, TraceError> {
+        let person = Self::check_index(p.person)?;
+        Self::check_index(p.place)?;
+        let Some((start, end)) = self.clip(p.start, p.end)? else {
+            return Ok(None);
+        };
+        Ok(self.person_presences.get(person).and_then(|ids| {
+            ids.iter().copied().find(|&id| {
+                let i = id as usize;
+                self.pr_place[i] == p.place && self.pr_start[i] == start && self.pr_end[i] == end
+            })
+        }))
+    }
+
+    /// Whether presence `id` is of someone traced, or overlaps at its place a
+    /// presence of someone traced: otherwise it carries no offer at any level.
+    fn meets_anyone_traced(&self, id: u32) -> bool {
+        let i = id as usize;
+        let v = self.pr_person[i];
+        if self.reached(v).is_some() {
+            return true;
+        }
+        let place = self.pr_place[i] as usize;
+        let slots = &self.place_slots[place];
+        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
+        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+        slots[from..]
+            .iter()
+            .take_while(|&&o| self.pr_start[o as usize] <= self.pr_end[i])
+            .any(|&o| {
+                self.pr_end[o as usize] >= self.pr_start[i]
+                    && self.reached(self.pr_person[o as usize]).is_some()
+            })
     }
 
     /// Adds a direct contact and updates the levels it changes.
@@ -1140,34 +1293,7 @@ impl Engine {
                 if u != p && self.support[self.at(u, k)] == Support::INHERIT {
                     found.push(u);
                 }
-                // Offered by u from level k - 1: look at u's neighbours.
-                for &c in &self.person_contacts[u as usize] {
-                    let c = c as usize;
-                    let v = if self.ct_a[c] == u {
-                        self.ct_b[c]
-                    } else {
-                        self.ct_a[c]
-                    };
-                    if self.support[self.at(v, k)].from == u {
-                        found.push(v);
-                    }
-                }
-                for &id in &self.person_presences[u as usize] {
-                    let i = id as usize;
-                    let place = self.pr_place[i] as usize;
-                    let slots = &self.place_slots[place];
-                    let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
-                    let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
-                    for &o in &slots[from..] {
-                        if self.pr_start[o as usize] > self.pr_end[i] {
-                            break;
-                        }
-                        let v = self.pr_person[o as usize];
-                        if self.support[self.at(v, k)].from == u {
-                            found.push(v);
-                        }
-                    }
-                }
+                self.offered_by(u, k, &mut found);
             }
             if k + 1 == self.depth {
                 // The deepest level of a person whose level below is cleared was not
@@ -1189,6 +1315,66 @@ impl Engine {
             previous.push(p);
         }
         invalid
+    }
+
+    /// Clears the entries `seeds` (persons per level) and every entry supported
+    /// through a cleared one, level by level; returns the cleared persons per level.
+    fn invalidate(&mut self, mut seeds: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+        let mut invalid: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
+        let mut previous: Vec<u32> = Vec::new();
+        for (k, slot) in invalid.iter_mut().enumerate().skip(1) {
+            let mut found: Vec<u32> = std::mem::take(&mut seeds[k]);
+            for &u in &previous {
+                if self.support[self.at(u, k)] == Support::INHERIT {
+                    found.push(u);
+                }
+                self.offered_by(u, k, &mut found);
+            }
+            if k + 1 == self.depth {
+                // As in `invalidate_from`: the deepest level was not kept.
+                found.extend_from_slice(&previous);
+            }
+            found.sort_unstable();
+            found.dedup();
+            for &v in &found {
+                self.set(v, k, NEVER, Support::NONE);
+            }
+            *slot = found.clone();
+            previous = found;
+        }
+        invalid
+    }
+
+    /// Adds to `found` the neighbours of `u` whose level-`k` entry `u` offered (maybe
+    /// through another exposure: a superset).
+    fn offered_by(&self, u: u32, k: usize, found: &mut Vec<u32>) {
+        for &c in &self.person_contacts[u as usize] {
+            let c = c as usize;
+            let v = if self.ct_a[c] == u {
+                self.ct_b[c]
+            } else {
+                self.ct_a[c]
+            };
+            if self.support[self.at(v, k)].from == u {
+                found.push(v);
+            }
+        }
+        for &id in &self.person_presences[u as usize] {
+            let i = id as usize;
+            let place = self.pr_place[i] as usize;
+            let slots = &self.place_slots[place];
+            let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
+            let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+            for &o in &slots[from..] {
+                if self.pr_start[o as usize] > self.pr_end[i] {
+                    break;
+                }
+                let v = self.pr_person[o as usize];
+                if self.support[self.at(v, k)].from == u {
+                    found.push(v);
+                }
+            }
+        }
     }
 
     /// Recomputes the cleared entries level by level from their neighbours.

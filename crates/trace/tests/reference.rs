@@ -154,6 +154,57 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// A check-out moves a presence's end, earlier or later: the levels are those of
+    /// the presences as they now are, and every person whose level or link moved is
+    /// reported.
+    #[test]
+    fn moving_a_presence_end_equals_full_and_reports_every_change(
+        params in params(),
+        items in items(),
+        moves in proptest::collection::vec((any::<proptest::sample::Index>(), 0i64..60), 1..6),
+        scan in any::<bool>(),
+    ) {
+        let mut engine = Engine::new(params);
+        engine.set_scan_from(if scan { 0 } else { usize::MAX });
+        let (cases, contacts, mut presences) = split(&items);
+        for c in &cases {
+            engine.add_case(*c).unwrap();
+        }
+        for c in &contacts {
+            engine.add_contact(*c).unwrap();
+        }
+        for p in &presences {
+            engine.add_presence(*p).unwrap();
+        }
+        if presences.is_empty() {
+            return Ok(());
+        }
+        for (which, length) in moves {
+            let i = which.index(presences.len());
+            let before = levels(&engine, PERSONS);
+            let links_before: Vec<_> = (0..PERSONS as u32).map(|v| engine.link(v)).collect();
+            let end = presences[i].start + length;
+            let update = engine.set_presence_end(presences[i], end).unwrap();
+            presences[i].end = end;
+            let now = levels(&engine, PERSONS);
+            prop_assert_eq!(&now, &naive(&params, PERSONS, &cases, &contacts, &presences),
+                "after moving the end of {:?} to {}", presences[i], end);
+            for v in 0..PERSONS {
+                let link_changed = engine.link(v as u32) != links_before[v];
+                if before[v] != now[v] || link_changed {
+                    prop_assert!(update.changed.contains(&(v as u32)),
+                        "{} changed {:?} -> {:?} but not reported", v, before[v], now[v]);
+                }
+            }
+            check_chains(&engine, PERSONS, &cases, &contacts, &presences)
+                .map_err(TestCaseError::fail)?;
+        }
+    }
+}
+
 /// The measured data sets of testdata/contacts (SocioPatterns): contacts as recorded,
 /// plus presences derived from them (each person at their ward role, class or
 /// department from their first to their last contact of each day).

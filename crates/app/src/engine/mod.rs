@@ -149,6 +149,20 @@ pub enum Change {
         /// When.
         interval: Interval,
     },
+    /// A presence given before ends at another time (a check-out before or after the
+    /// venue's default stay).
+    PresenceEnd {
+        /// Person id.
+        person_id: i64,
+        /// Place id.
+        place_id: i64,
+        /// Its kind.
+        kind: PlaceKind,
+        /// The presence as the engine was given it.
+        interval: Interval,
+        /// Its new end.
+        end: Timestamp,
+    },
 }
 
 /// A link of a chain: (person reached, its level on this chain, the exposure).
@@ -160,6 +174,92 @@ enum Command {
     ApplyAll(Vec<Change>, oneshot::Sender<Traced>),
     Chain(i64, oneshot::Sender<Option<Vec<ChainLink>>>),
     Rebuild,
+    /// A writer holds the engine for the length of its transaction ([`Engine::hold`]):
+    /// the requests of the hold come on the channel sent back; `None` when the engine
+    /// is not ready (the hold then applies after the commit, as `ApplyAll`).
+    Hold(oneshot::Sender<Option<mpsc::UnboundedSender<HoldRequest>>>),
+}
+
+/// What a writer holding the engine asks.
+enum HoldRequest {
+    /// Apply these changes (not committed yet) and give back the levels they move.
+    Apply(Vec<Change>, oneshot::Sender<Levels>),
+    /// The transaction committed (`true`) or did not (`false`: the engine is rebuilt
+    /// from the database if it applied anything).
+    Release(bool),
+}
+
+/// The levels a held apply moved, to be written in the writer's transaction.
+#[derive(Debug, Default)]
+pub struct Levels {
+    /// Rows to insert or replace.
+    pub rows: Vec<TraceLevel>,
+    /// Persons no longer traced.
+    pub gone: Vec<i64>,
+    /// What the engine did.
+    pub traced: Option<Traced>,
+}
+
+/// The engine held by one writer for the length of its transaction ([`Engine::hold`]).
+///
+/// While held, the engine applies nothing else: the levels of the writer's changes are
+/// computed in memory ([`EngineHold::apply`]) and written in the writer's transaction,
+/// with one commit (one sync) for the rows and their levels. The writer then
+/// [`EngineHold::release`]s it, saying whether the transaction committed; a hold
+/// dropped without release counts as not committed. Lock order: the engine is held
+/// before the transaction begins, never the other way round (the engine's own writes
+/// of levels take the database after it).
+#[derive(Debug)]
+pub struct EngineHold {
+    requests: Option<mpsc::UnboundedSender<HoldRequest>>,
+    /// Not ready (or no engine): changes to send after the commit.
+    later: Option<(Engine, Vec<Change>)>,
+}
+
+impl EngineHold {
+    /// Applies `changes` (written in the holder's open transaction) and gives the levels
+    /// they move, to be written in that transaction. When the engine is not ready the
+    /// changes wait for the commit ([`EngineHold::release`]) and no level is given.
+    pub async fn apply(&mut self, changes: Vec<Change>) -> Levels {
+        if let Some((_, later)) = self.later.as_mut() {
+            later.extend(changes);
+            return Levels::default();
+        }
+        let Some(requests) = &self.requests else {
+            return Levels::default();
+        };
+        if changes.is_empty() {
+            return Levels {
+                traced: Some(Traced::Applied { levels_changed: 0 }),
+                ..Levels::default()
+            };
+        }
+        let (reply, answer) = oneshot::channel();
+        if requests.send(HoldRequest::Apply(changes, reply)).is_err() {
+            return Levels::default();
+        }
+        answer.await.unwrap_or_default()
+    }
+
+    /// Ends the hold: `committed` says whether the holder's transaction committed.
+    /// What the engine did with changes that waited for the commit.
+    pub async fn release(mut self, committed: bool) -> Option<Traced> {
+        if let Some(requests) = self.requests.take() {
+            let _ = requests.send(HoldRequest::Release(committed));
+        }
+        match self.later.take() {
+            Some((engine, changes)) if committed => Some(engine.apply_all(changes).await),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for EngineHold {
+    fn drop(&mut self) {
+        if let Some(requests) = self.requests.take() {
+            let _ = requests.send(HoldRequest::Release(false));
+        }
+    }
 }
 
 /// A handle on the engine task; cheap to clone.
@@ -177,6 +277,7 @@ impl std::fmt::Debug for Command {
             Self::ApplyAll(c, _) => f.debug_tuple("ApplyAll").field(&c.len()).finish(),
             Self::Chain(p, _) => f.debug_tuple("Chain").field(p).finish(),
             Self::Rebuild => f.write_str("Rebuild"),
+            Self::Hold(_) => f.write_str("Hold"),
         }
     }
 }
@@ -308,6 +409,30 @@ impl Engine {
         }
     }
 
+    /// Holds the engine for one transaction (see [`EngineHold`]): waits until the
+    /// engine has finished what it was doing. Take it before beginning the
+    /// transaction.
+    pub async fn hold(&self) -> EngineHold {
+        let detached = || EngineHold {
+            requests: None,
+            later: Some((self.clone(), Vec::new())),
+        };
+        let Some(tx) = &self.commands else {
+            return detached();
+        };
+        let (reply, answer) = oneshot::channel();
+        if tx.send(Command::Hold(reply)).is_err() {
+            return detached();
+        }
+        match answer.await {
+            Ok(Some(requests)) => EngineHold {
+                requests: Some(requests),
+                later: None,
+            },
+            _ => detached(),
+        }
+    }
+
     /// The chain that realises a person's level, from the case down to them; `None`
     /// when not traced or while the engine is not ready (read the stored links then).
     pub async fn chain(&self, person_id: i64) -> Option<Vec<ChainLink>> {
@@ -424,6 +549,7 @@ impl Task {
                         }
                         Some(Command::Chain(_, reply)) => { let _ = reply.send(None); }
                         Some(Command::Rebuild) => {}
+                        Some(Command::Hold(reply)) => { let _ = reply.send(None); }
                     },
                 }
                 continue;
@@ -464,6 +590,11 @@ impl Task {
                 }
                 Command::Rebuild => {
                     building = Some(self.restart_build());
+                }
+                Command::Hold(reply) => {
+                    if let Some(b) = self.serve_hold(reply).await {
+                        building = Some(b);
+                    }
                 }
             }
         }
@@ -521,6 +652,22 @@ impl Task {
     /// blocking job and one write; when either failed, gives the changes back (the
     /// engine is then dropped and rebuilt from the database).
     async fn apply(&mut self, changes: Vec<Change>) -> Result<usize, Vec<Change>> {
+        let (state, changes, rows, gone) = self.compute(changes).await?;
+        if !(rows.is_empty() && gone.is_empty()) {
+            if let Err(e) = self.store.upsert_trace_levels(&rows, &gone).await {
+                tracing::error!(error = %e, "storing levels failed; rebuilding the engine");
+                return Err(changes);
+            }
+        }
+        self.state = Some(state);
+        Ok(rows.len() + gone.len())
+    }
+
+    /// Applies changes in their order, in one blocking job: the engine after them and
+    /// the levels they changed (rows to write, persons no longer traced). The engine
+    /// is taken out of the task (`state` is `None` until the caller puts it back);
+    /// when it refused a change or panicked, gives the changes back.
+    async fn compute(&mut self, changes: Vec<Change>) -> Result<Computed, Vec<Change>> {
         let Some(mut state) = self.state.take() else {
             return Err(changes);
         };
@@ -563,23 +710,69 @@ impl Task {
                 return Err(Vec::new());
             }
         };
-        let (rows, gone) = match rows {
-            Ok(r) => r,
+        match rows {
+            Ok((rows, gone)) => Ok((state, changes, rows, gone)),
             Err((e, change)) => {
                 tracing::error!(error = %e, ?change, "the tracing engine refused a change; rebuilding");
-                return Err(changes);
-            }
-        };
-        if !(rows.is_empty() && gone.is_empty()) {
-            if let Err(e) = self.store.upsert_trace_levels(&rows, &gone).await {
-                tracing::error!(error = %e, "storing levels failed; rebuilding the engine");
-                return Err(changes);
+                Err(changes)
             }
         }
-        self.state = Some(state);
-        Ok(rows.len() + gone.len())
+    }
+
+    /// Serves one writer's hold ([`Engine::hold`]) until it is released; returns the
+    /// rebuild to run when the engine no longer matches the database (the writer's
+    /// transaction did not commit after the engine applied its changes, or the engine
+    /// refused one).
+    async fn serve_hold(
+        &mut self,
+        reply: oneshot::Sender<Option<mpsc::UnboundedSender<HoldRequest>>>,
+    ) -> Option<Build> {
+        if self.state.is_none() {
+            let _ = reply.send(None);
+            return None;
+        }
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        if reply.send(Some(tx)).is_err() {
+            return None;
+        }
+        let (mut applied, mut broken) = (false, false);
+        loop {
+            match rx.recv().await {
+                Some(HoldRequest::Apply(changes, reply)) => {
+                    applied = true;
+                    let levels = match self.compute(changes).await {
+                        Ok((state, _, rows, gone)) => {
+                            self.state = Some(state);
+                            let levels_changed = rows.len() + gone.len();
+                            Levels {
+                                rows,
+                                gone,
+                                traced: Some(Traced::Applied { levels_changed }),
+                            }
+                        }
+                        Err(_) => {
+                            // Rebuilt after the release: the database has the changes.
+                            broken = true;
+                            Levels {
+                                traced: Some(Traced::Queued),
+                                ..Levels::default()
+                            }
+                        }
+                    };
+                    let _ = reply.send(levels);
+                }
+                Some(HoldRequest::Release(true)) if !broken => return None,
+                // Not committed (or dropped): the engine holds changes the database
+                // does not.
+                _ if applied => return Some(self.restart_build()),
+                _ => return None,
+            }
+        }
     }
 }
+
+/// What [`Task::compute`] gives: the engine, the changes, rows to write, persons gone.
+type Computed = (Box<TraceState>, Vec<Change>, Vec<TraceLevel>, Vec<i64>);
 
 /// Applies one change to the engine: the rows to write, the persons no longer traced.
 fn apply_one(
@@ -604,5 +797,12 @@ fn apply_one(
             kind,
             interval,
         } => state.add_presence(person_id, place_id, kind, interval, now),
+        Change::PresenceEnd {
+            person_id,
+            place_id,
+            kind,
+            interval,
+            end,
+        } => state.set_presence_end(person_id, place_id, kind, interval, end, now),
     }
 }

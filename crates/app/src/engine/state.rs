@@ -381,6 +381,32 @@ impl TraceState {
         })?;
         Ok(self.changes(&update.changed, computed_at))
     }
+
+    /// Moves the end of a presence added before (`interval` as it was given) to `end`;
+    /// returns the rows to write.
+    pub fn set_presence_end(
+        &mut self,
+        person_id: i64,
+        place_id: i64,
+        place: PlaceKind,
+        interval: Interval,
+        end: Timestamp,
+        computed_at: Timestamp,
+    ) -> Result<(Vec<TraceLevel>, Vec<i64>), TraceStateError> {
+        let person = self.persons.index(person_id);
+        let place_index = self.places.index(place_id);
+        let update = self.engine.set_presence_end(
+            Presence {
+                person,
+                place: place_index,
+                kind: kind(place),
+                start: interval.start().0,
+                end: interval.end().0,
+            },
+            end.0,
+        )?;
+        Ok(self.changes(&update.changed, computed_at))
+    }
 }
 
 /// Re-traces the whole database and replaces every stored level (what `phongdich

@@ -58,6 +58,7 @@ impl Modify for BearerAuth {
         super::venues::api::get,
         super::venues::api::rotate,
         super::venues::api::check_in,
+        super::venues::api::check_out,
         super::checkins::api::check_in,
         super::checkins::api::check_out
     ),

@@ -124,3 +124,25 @@ pub(crate) async fn check_in(
     };
     Ok((status, Json(c)))
 }
+
+/// Check a visit out now, for a visitor who left without checking out (staff of the
+/// venue's unit, or its operator). The presence ends now and the levels it moves are
+/// stored before the answer; a visit already checked out answers as it is.
+#[utoipa::path(post, path = "/api/v1/venues/{id}/checkins/{check_in}/checkout",
+    params(("id" = i64, Path, description = "venue id"),
+           ("check_in" = i64, Path, description = "the check-in's id")),
+    responses((status = 200, body = CheckedIn),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn check_out(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath((id, check_in)): ApiPath<(i64, i64)>,
+) -> Result<Json<CheckedIn>, ApiError> {
+    Ok(Json(
+        state
+            .app()
+            .staff_check_out(&user.actor, id, check_in)
+            .await?,
+    ))
+}

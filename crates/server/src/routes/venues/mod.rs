@@ -49,6 +49,12 @@ pub fn routes() -> Vec<Route> {
             Guard::SignedIn,
             staff_check_in,
         ),
+        Route::post(
+            "/venues/{id}/checkins/{check_in}/checkout",
+            "/venues/1/checkins/1/checkout",
+            Guard::SignedIn,
+            staff_check_out,
+        ),
         Route::get(
             "/venues/{id}/poster",
             "/venues/1/poster",
@@ -96,6 +102,12 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/venues/1/checkins",
             Guard::SignedIn,
             api::check_in,
+        ),
+        Route::post(
+            "/api/v1/venues/{id}/checkins/{check_in}/checkout",
+            "/api/v1/venues/1/checkins/1/checkout",
+            Guard::SignedIn,
+            api::check_out,
         ),
     ]
 }
@@ -457,6 +469,7 @@ async fn render_venue(
     let app = state.app();
     let v = app.view_venue(&user.actor, id).await?;
     let visits = app.venue_check_ins(&user.actor, id).await?;
+    let now = app.now();
     let manages = may_write(user) && user.actor.role != Role::VenueOperator;
     let operates = manages
         || (user.actor.role == Role::VenueOperator
@@ -525,12 +538,22 @@ async fn render_venue(
                     th { (lang.t("Đến", "Until")) }
                     th { (lang.t("Người", "Person")) }
                     th { (lang.t("Cách quét", "How")) }
+                    @if operates { th { (lang.t("Cho ra", "Check out")) } }
                 } }
                 tbody { @for (c, who) in &visits.recent { tr {
                     td { (c.arrived_at) }
                     td { (c.until) @if c.left_at.is_some() { " ✓" } }
                     td { (someone(lang, who)) }
                     td { (match lang { Lang::Vi => c.channel.label_vi(), Lang::En => c.channel.as_str() }) }
+                    @if operates { td {
+                        // Still there by the default stay: staff may end the visit now.
+                        @if c.left_at.is_none() && c.until > now {
+                            form.inline method="post" action={ (base) "/checkins/" (c.id) "/checkout" } {
+                                input type="hidden" name="csrf" value=(user.csrf_token);
+                                button.small type="submit" id={ "check-out-" (c.id) } { (lang.t("Cho ra", "Check out")) }
+                            }
+                        }
+                    } }
                 } } }
             } }
         }
@@ -596,6 +619,31 @@ async fn rotate(
                 "The QR code was rotated: print and put up the new poster. The old code no longer works. Version:"
             ),
             v.venue.token_version
+        )),
+        ..PageState::default()
+    };
+    render_venue(&state, &user, lang, id, ps).await
+}
+
+async fn staff_check_out(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    lang: Lang,
+    WebPath((id, check_in)): WebPath<(i64, i64)>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Markup, WebError> {
+    let c = state
+        .app()
+        .staff_check_out(&user.actor, id, check_in)
+        .await?;
+    let ps = PageState {
+        notice: Some(format!(
+            "{} #{} ({})",
+            lang.t("Đã cho ra", "Checked out"),
+            c.check_in_id,
+            phongdich_domain::Timestamp::parse(&c.until)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
         )),
         ..PageState::default()
     };
