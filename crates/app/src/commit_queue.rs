@@ -48,7 +48,7 @@
 
 use crate::engine::{Change, Engine, Traced};
 use futures_util::future::BoxFuture;
-use phongdich_store::{Store, StoreError, Tx};
+use phongdich_store::{BackendKind, Store, StoreError, Tx};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -142,6 +142,7 @@ struct Inner<J: WriteJob> {
     store: Store,
     engine: Engine,
     grouped: AtomicBool,
+    levels_in_batch: AtomicBool,
     jobs: OnceLock<mpsc::Sender<Pending<J>>>,
     stats: Arc<CommitStats>,
 }
@@ -156,6 +157,7 @@ impl<J: WriteJob> CommitQueue<J> {
     pub fn new(store: Store, engine: Engine) -> Self {
         Self {
             inner: Arc::new(Inner {
+                levels_in_batch: AtomicBool::new(store.backend() == BackendKind::Sqlite),
                 store,
                 engine,
                 grouped: AtomicBool::new(true),
@@ -174,6 +176,21 @@ impl<J: WriteJob> CommitQueue<J> {
     /// Whether writes are grouped.
     pub fn grouped(&self) -> bool {
         self.inner.grouped.load(Ordering::Relaxed)
+    }
+
+    /// Where a batch's levels are written: in the batch's own transaction, with the
+    /// engine held (`true`, SQLite's default), or by the engine in a transaction of its
+    /// own while the writer already writes the next batch (`false`, PostgreSQL's
+    /// default). Takes effect at the writer's start (the first grouped write).
+    pub fn set_levels_in_batch(&self, in_batch: bool) {
+        self.inner
+            .levels_in_batch
+            .store(in_batch, Ordering::Relaxed);
+    }
+
+    /// Where a batch's levels are written (see [`CommitQueue::set_levels_in_batch`]).
+    pub fn levels_in_batch(&self) -> bool {
+        self.inner.levels_in_batch.load(Ordering::Relaxed)
     }
 
     /// The writer's counters.
@@ -211,6 +228,7 @@ impl<J: WriteJob> CommitQueue<J> {
                 store: self.inner.store.clone(),
                 engine: self.inner.engine.clone(),
                 stats: self.inner.stats.clone(),
+                levels_in_batch: self.levels_in_batch(),
             };
             tokio::spawn(writer.run(rx));
             tx
@@ -222,6 +240,7 @@ struct Writer {
     store: Store,
     engine: Engine,
     stats: Arc<CommitStats>,
+    levels_in_batch: bool,
 }
 
 /// What became of each job of a batch: its output, or its error.
@@ -235,12 +254,50 @@ impl Writer {
                 return;
             }
             let (mut jobs, replies): (Vec<J>, Vec<Reply<J::Output>>) = pending.drain(..).unzip();
-            let (outcomes, traced) = self.commit(&mut jobs).await;
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                // A request that went away (client disconnected) keeps its write.
-                let _ = reply.send(outcome.map(|out| (out, traced)));
+            if self.levels_in_batch {
+                let (outcomes, traced) = self.commit(&mut jobs).await;
+                answer(replies, outcomes, traced);
+            } else {
+                let outcomes = self.commit_then_trace(&mut jobs).await;
+                // Sent now, so that batches reach the engine in commit order; the
+                // requests are answered once it has stored their levels, while the
+                // writer already writes the next batch.
+                let applied = self.engine.apply_all(changes_of(&jobs, &outcomes));
+                tokio::spawn(async move {
+                    let traced = applied.await;
+                    answer(replies, outcomes, traced);
+                });
             }
         }
+    }
+
+    /// Commits one batch without its levels (the engine writes them after, in a
+    /// transaction of its own); what became of each job.
+    async fn commit_then_trace<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
+        let committed = async {
+            let (tx, outcomes) = self.write(jobs).await?;
+            if let Some(tx) = tx {
+                tx.commit().await?;
+            }
+            StoreResult::Ok(outcomes)
+        }
+        .await;
+        let outcomes = match committed {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.one_by_one(jobs).await
+            }
+        };
+        self.count(&outcomes);
+        outcomes
+    }
+
+    fn count<T>(&self, outcomes: &[StoreResult<T>]) {
+        let done = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        self.stats.jobs.fetch_add(done, Ordering::Relaxed);
     }
 
     /// Commits one batch with the levels it moved; what became of each job, and what
@@ -294,9 +351,7 @@ impl Writer {
                 (outcomes, traced)
             }
         };
-        let done = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
-        self.stats.batches.fetch_add(1, Ordering::Relaxed);
-        self.stats.jobs.fetch_add(done, Ordering::Relaxed);
+        self.count(&outcomes);
         (outcomes, traced)
     }
 
@@ -359,6 +414,14 @@ impl Writer {
             );
         }
         outcomes
+    }
+}
+
+/// Answers each request with its outcome and what the engine did with the batch.
+fn answer<T>(replies: Vec<Reply<T>>, outcomes: Vec<StoreResult<T>>, traced: Traced) {
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        // A request that went away (client disconnected) keeps its write.
+        let _ = reply.send(outcome.map(|out| (out, traced)));
     }
 }
 

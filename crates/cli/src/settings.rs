@@ -10,6 +10,7 @@
 //! | `PHONGDICH_LOG` | `info` | log filter (`tracing` env-filter syntax, e.g. `phongdich_store=debug`) |
 //! | `PHONGDICH_RETENTION_DAYS` | `30` | days check-ins and health declarations are kept before the hourly purge deletes them (1 to 366; `--retention-days` overrides) |
 //! | `PHONGDICH_GROUP_COMMIT` | `on` | `off`: one transaction (one sync) per check-in instead of the group commit (the benchmark's baseline) |
+//! | `PHONGDICH_GROUP_COMMIT_LEVELS` | `batch` on SQLite, `engine` on PostgreSQL | where a group commit's levels are written: `batch` in the batch's own transaction (the engine held), `engine` by the engine in a transaction of its own while the next batch is written |
 
 use anyhow::{bail, Context};
 use phongdich_domain::{AdminLevel, UnitCode};
@@ -34,6 +35,9 @@ pub struct Settings {
     /// Check-ins share transactions (`phongdich_app::commit_queue`); off only to
     /// measure the baseline.
     pub group_commit: bool,
+    /// Where a group commit's levels are written: `Some(true)` in the batch's
+    /// transaction, `Some(false)` by the engine after it, `None` the backend's default.
+    pub levels_in_batch: Option<bool>,
 }
 
 impl fmt::Debug for Settings {
@@ -49,6 +53,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("retention_days", &self.retention_days)
             .field("group_commit", &self.group_commit)
+            .field("levels_in_batch", &self.levels_in_batch)
             .finish()
     }
 }
@@ -92,6 +97,17 @@ impl Settings {
             Some("off" | "false" | "0") => false,
             Some(other) => bail!("PHONGDICH_GROUP_COMMIT: `{other}` is neither on nor off"),
         };
+        let levels_in_batch = match get("PHONGDICH_GROUP_COMMIT_LEVELS")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("") => None,
+            Some("batch") => Some(true),
+            Some("engine") => Some(false),
+            Some(other) => {
+                bail!("PHONGDICH_GROUP_COMMIT_LEVELS: `{other}` is neither batch nor engine")
+            }
+        };
         let retention_days = match get("PHONGDICH_RETENTION_DAYS") {
             None => phongdich_app::retention::Retention::DEFAULT_DAYS,
             Some(v) => parse_retention_days(&v).context("PHONGDICH_RETENTION_DAYS")?,
@@ -100,6 +116,7 @@ impl Settings {
             retention_days,
             trusted_proxies,
             group_commit,
+            levels_in_batch,
             database_url: get("PHONGDICH_DATABASE_URL")
                 .unwrap_or_else(|| phongdich_store::DEFAULT_DATABASE_URL.to_owned()),
             province,
@@ -189,5 +206,13 @@ mod tests {
                 .unwrap()
                 .group_commit
         );
+        assert!(settings(&[("PHONGDICH_GROUP_COMMIT_LEVELS", "later")]).is_err());
+        assert_eq!(
+            settings(&[("PHONGDICH_GROUP_COMMIT_LEVELS", "Engine")])
+                .unwrap()
+                .levels_in_batch,
+            Some(false)
+        );
+        assert_eq!(settings(&[]).unwrap().levels_in_batch, None);
     }
 }

@@ -3,6 +3,7 @@
 //! interchange files (`--export DIR`) or loads it into a database and serves it with
 //! the web app.
 
+use super::demo_citizens;
 use super::demo_users::{self, DemoRefs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
@@ -10,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phongdich_app::{Clock, OffsetClock};
 use phongdich_domain::{
     AdminLevel, AdminUnit, BirthDate, Case, CaseOutcome, FullName, IdentityDocument, Interval,
-    Phone, PlaceKind, Timestamp,
+    Phone, PlaceKind, Timestamp, UnitCode,
 };
 use phongdich_store::{
     BulkLoader, IdTable, NewCase, NewContact, NewHousehold, NewPerson, NewPlace, NewPresence,
@@ -470,23 +471,42 @@ pub fn load(args: &DemoArgs, url: &str) -> anyhow::Result<Counts> {
 }
 
 /// Builds the province into the database `url`, then creates one staff account per
-/// role (see [`demo_users`]); returns the counts and the accounts created.
+/// role (see [`demo_users`]) and the last day's declarations and check-ins (see
+/// [`demo_citizens`]); returns the counts, the accounts created and what was seeded.
 pub fn load_with_users(
     args: &DemoArgs,
     url: &str,
-) -> anyhow::Result<(Counts, Vec<demo_users::DemoUser>)> {
+) -> anyhow::Result<(Counts, Vec<demo_users::DemoUser>, demo_citizens::Seeded)> {
     let (counts, refs) = load_province(args, url)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let evening = demo_evening(&args.params());
+    let mut seeded = demo_citizens::Seeded::default();
     let users = rt.block_on(async {
         let store = Store::connect(url).await?;
         let users = demo_users::create(&store, &refs).await;
+        // Once, with the accounts: a second run over the same database keeps the
+        // first run's declarations and check-ins.
+        if users.as_ref().is_ok_and(|u| !u.is_empty()) {
+            if let Some(commune) = &refs.commune {
+                let province = UnitCode::parse("12").context("the province code")?;
+                let venue = refs.venue(&demo_users::OPERATED_VENUES);
+                seeded = demo_citizens::seed(&store, &province, commune, venue.as_deref(), evening)
+                    .await?;
+                tracing::info!(
+                    declarations = seeded.declarations,
+                    flagged = seeded.flagged,
+                    check_ins = seeded.check_ins,
+                    "the last day's health declarations and check-ins"
+                );
+            }
+        }
         store.close().await;
         users
     })?;
-    Ok((counts, users))
+    Ok((counts, users, seeded))
 }
 
 fn load_province(args: &DemoArgs, url: &str) -> anyhow::Result<(Counts, DemoRefs)> {
@@ -585,7 +605,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let url = database_url(&args)?;
-    let (_, users) = load_with_users(&args, &url)?;
+    let (_, users, _) = load_with_users(&args, &url)?;
     if !users.is_empty() {
         println!("{}", demo_users::table(&users));
     }
@@ -652,7 +672,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
         let w =
             Wrapper::try_parse_from(["demo", "--people", "1500", "--days", "3"]).expect("parses");
-        let (counts, users) = load_with_users(&w.demo, &url).expect("loads");
+        let (counts, users, seeded) = load_with_users(&w.demo, &url).expect("loads");
         assert_eq!(users.len(), phongdich_domain::Role::ALL.len());
         for role in phongdich_domain::Role::ALL {
             assert!(
@@ -670,10 +690,42 @@ mod tests {
         let stored = rt
             .block_on(async { Store::connect(&url).await?.counts().await })
             .expect("counts");
-        assert_eq!(stored.persons, counts.persons);
+        assert_eq!(stored.persons, counts.persons + seeded.persons);
         assert_eq!(stored.households, counts.households);
         assert_eq!(stored.places, counts.total_places());
-        assert_eq!(stored.presences, counts.total_presences());
+        assert_eq!(
+            stored.presences,
+            counts.total_presences() + seeded.check_ins as u64
+        );
+        // The last day's citizens: every declaration, the flagged ones on the
+        // commune's follow-up list, the venue's evening of check-ins.
+        let flagged = demo_citizens::DECLARANTS
+            .iter()
+            .filter(|d| !d.5.is_empty() || d.6 || d.7)
+            .count();
+        assert_eq!(
+            (seeded.declarations, seeded.flagged, seeded.check_ins),
+            (12, flagged, 14)
+        );
+        let open = rt
+            .block_on(async {
+                let store = Store::connect(&url).await?;
+                store
+                    .follow_up_list(&phongdich_store::FollowUpQuery {
+                        unit: match &xa.jurisdiction {
+                            phongdich_domain::Jurisdiction::Unit(u) => Some(u.clone()),
+                            phongdich_domain::Jurisdiction::Place(_) => None,
+                        },
+                        status: phongdich_domain::declaration::FollowUp::Open,
+                        flag: None,
+                        since: None,
+                        before_id: None,
+                        limit: 100,
+                    })
+                    .await
+            })
+            .expect("the follow-up list");
+        assert_eq!(open.len(), flagged);
         assert_eq!(stored.contacts, counts.contacts);
         assert_eq!(stored.cases, counts.cases);
         assert_eq!(stored.tests, counts.tests);

@@ -36,12 +36,17 @@ impl DemoRefs {
         }
     }
 
-    fn venue(&self, kinds: &[VenueKind]) -> Option<String> {
+    /// The first place of the first of `kinds` generated.
+    pub fn venue(&self, kinds: &[VenueKind]) -> Option<String> {
         kinds
             .iter()
             .find_map(|k| self.venues.get(k.as_str()).cloned())
     }
 }
+
+/// The kinds of venue the demo's venue operator runs, in order of preference.
+pub const OPERATED_VENUES: [VenueKind; 3] =
+    [VenueKind::Market, VenueKind::Restaurant, VenueKind::Other];
 
 /// One account created.
 #[derive(Debug, Clone)]
@@ -125,7 +130,7 @@ pub async fn create(store: &Store, refs: &DemoRefs) -> anyhow::Result<Vec<DemoUs
         (
             "diadiem",
             Role::VenueOperator,
-            place_or_province(&[VenueKind::Market, VenueKind::Restaurant, VenueKind::Other]),
+            place_or_province(&OPERATED_VENUES),
         ),
     ];
     let names = [

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod demo_citizens;
 pub mod demo_users;
 pub mod import;
 pub mod migrate;

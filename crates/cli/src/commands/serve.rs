@@ -54,6 +54,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(%address, database = %url, "serving on http://{address}/ (Ctrl-C stops)");
         let app = phongdich_app::App::serving(store.clone(), settings.province.clone());
         app.commit_queue().set_grouped(settings.group_commit);
+        if let Some(in_batch) = settings.levels_in_batch {
+            app.commit_queue().set_levels_in_batch(in_batch);
+        }
         if !settings.group_commit {
             tracing::warn!("group commit off (PHONGDICH_GROUP_COMMIT=off): one sync per check-in");
         }
