@@ -181,6 +181,7 @@ pub(crate) async fn insert_events(
 impl Store {
     /// Records an audit event; an unknown action is [`StoreError::Invalid`].
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<i64> {
+        let _turn = self.write_gate().await;
         let mut conn = self.pool().acquire().await?;
         insert_event(&mut conn, e).await
     }

@@ -128,6 +128,8 @@ pub struct Store {
 struct Inner {
     pool: AnyPool,
     backend: Box<dyn Backend>,
+    /// SQLite's one writer at a time, queued in the process ([`Store::write_gate`]).
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// The URL with any password masked, for logs.
     url: String,
 }
@@ -161,7 +163,13 @@ impl Store {
         let url = redact_url(url);
         tracing::debug!(backend = kind.as_str(), url = %url, "store connected");
         Ok(Self {
-            inner: Arc::new(Inner { pool, backend, url }),
+            inner: Arc::new(Inner {
+                write_gate: (kind == BackendKind::Sqlite)
+                    .then(|| Arc::new(tokio::sync::Mutex::new(()))),
+                pool,
+                backend,
+                url,
+            }),
         })
     }
 

@@ -28,6 +28,8 @@ use std::fmt;
 /// PostgreSQL refuses every later statement of a transaction in which one failed.
 pub struct Tx {
     pub(crate) tx: Transaction<'static, Any>,
+    /// The process's turn to write on SQLite ([`Store::write_gate`]), held to the end.
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl fmt::Debug for Tx {
@@ -47,11 +49,26 @@ impl Store {
     /// depends on before `begin` or inside the transaction, not between its statements
     /// and a slow computation. On PostgreSQL it is a plain `begin` (read committed).
     pub async fn begin(&self) -> Result<Tx> {
+        let gate = self.write_gate().await;
         let tx = match self.inner.backend.begin_write_sql() {
             Some(sql) => self.pool().begin_with(sql).await?,
             None => self.pool().begin().await?,
         };
-        Ok(Tx { tx })
+        Ok(Tx { tx, _gate: gate })
+    }
+
+    /// On SQLite, this process's turn to write: the writes of its tasks queue here, in
+    /// order, rather than in SQLite's busy handler, which sleeps 1, 2, 5... up to
+    /// 100 ms between tries and so gave a write behind a few others a wait of tens of
+    /// milliseconds (the write p95 of docs/benchmarks.md, section 8). Held by every
+    /// [`Tx`] and by [`Store::insert_audit_event`]; never taken twice by one task (a
+    /// second write while a [`Tx`] is open would have waited for SQLite's lock anyway).
+    /// Other processes (an import) still meet SQLite's lock. `None` on PostgreSQL.
+    pub(crate) async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.inner.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Starts a write transaction of the group commit's writer (`phongdich_app`'s
@@ -62,11 +79,12 @@ impl Store {
         let Some(pool) = self.inner.backend.batch_pool() else {
             return self.begin().await;
         };
+        let gate = self.write_gate().await;
         let tx = match self.inner.backend.begin_write_sql() {
             Some(sql) => pool.begin_with(sql).await?,
             None => pool.begin().await?,
         };
-        Ok(Tx { tx })
+        Ok(Tx { tx, _gate: gate })
     }
 
     /// What the first use of an idempotency key made: (action, entity_id); `None` if
