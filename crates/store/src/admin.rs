@@ -123,6 +123,7 @@ impl Store {
         if usize::try_from(present).ok() == Some(units.len()) {
             return Ok(0);
         }
+        self.units_changed();
         let now = crate::now_seconds();
         let mut tx = self.pool().begin().await?;
         let mut written = 0;
@@ -166,6 +167,10 @@ impl Store {
 
     /// One unit by code.
     pub async fn unit(&self, code: &UnitCode) -> Result<AdminUnit> {
+        self.fresh_units().await?;
+        if let Some(unit) = self.inner.units.unit(code.as_str()) {
+            return Ok(unit);
+        }
         let row = sqlx::query(&format!(
             "select {UNIT_COLUMNS} from admin_unit where code = $1"
         ))
@@ -176,7 +181,24 @@ impl Store {
             what: "administrative unit",
             key: code.to_string(),
         })?;
-        unit_from_row(&row)
+        let unit = unit_from_row(&row)?;
+        self.inner.units.put_unit(&unit);
+        Ok(unit)
+    }
+
+    /// Drops the units read before if the data moved since (read at most once a
+    /// second; see `unit_cache`).
+    async fn fresh_units(&self) -> Result<()> {
+        if self.inner.units.stale() {
+            let version = self.data_version().await?;
+            self.inner.units.checked(version);
+        }
+        Ok(())
+    }
+
+    /// Forgets the units read (this process wrote some).
+    pub(crate) fn units_changed(&self) {
+        self.inner.units.clear();
     }
 
     /// The units directly under `parent`, in code order.
@@ -192,6 +214,18 @@ impl Store {
 
     /// A unit and every unit under it (districts, communes, villages), in code order.
     pub async fn units_under(&self, code: &UnitCode) -> Result<Vec<AdminUnit>> {
+        Ok(self.units_under_shared(code).await?.as_ref().clone())
+    }
+
+    /// [`Store::units_under`], shared with the cache.
+    pub(crate) async fn units_under_shared(
+        &self,
+        code: &UnitCode,
+    ) -> Result<std::sync::Arc<Vec<AdminUnit>>> {
+        self.fresh_units().await?;
+        if let Some(units) = self.inner.units.under(code.as_str()) {
+            return Ok(units);
+        }
         let rows = sqlx::query(&format!(
             "select {UNIT_COLUMNS} from admin_unit where code in ({}) order by code",
             crate::scope::units_under("$1")
@@ -199,7 +233,10 @@ impl Store {
         .bind(code.as_str())
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(unit_from_row).collect()
+        let units =
+            std::sync::Arc::new(rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?);
+        self.inner.units.put_under(code.as_str(), units.clone());
+        Ok(units)
     }
 
     /// Every unit of `level` (all provinces, all communes...), in code order.
@@ -230,6 +267,7 @@ impl Store {
 
     /// Adds a unit (a village, usually) under an existing parent.
     pub async fn insert_unit(&self, unit: &AdminUnit) -> Result<()> {
+        self.units_changed();
         let now = crate::now_seconds();
         sqlx::query(
             "insert into admin_unit (code, name, name_folded, level, parent_code, created_at, updated_at) \

@@ -317,6 +317,8 @@ impl BulkLoader {
         }
         step(CommitStep::Commit);
         self.sink.commit().await?;
+        // A load may have added units (villages).
+        self.store.units_changed();
         for table in analyze {
             step(CommitStep::Analyze { table });
             // Not on the shared pool: its statement timeout would cut the vacuum of a

@@ -81,6 +81,7 @@ pub mod testing;
 pub mod tokens;
 pub mod trace;
 pub mod tx;
+mod unit_cache;
 pub mod users;
 pub mod venues;
 
@@ -130,6 +131,8 @@ struct Inner {
     backend: Box<dyn Backend>,
     /// SQLite's one writer at a time, queued in the process ([`Store::write_gate`]).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Administrative units in memory (`unit_cache`).
+    units: unit_cache::UnitCache,
     /// The URL with any password masked, for logs.
     url: String,
 }
@@ -166,6 +169,7 @@ impl Store {
             inner: Arc::new(Inner {
                 write_gate: (kind == BackendKind::Sqlite)
                     .then(|| Arc::new(tokio::sync::Mutex::new(()))),
+                units: unit_cache::UnitCache::default(),
                 pool,
                 backend,
                 url,

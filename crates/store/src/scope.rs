@@ -43,22 +43,10 @@ impl Store {
     /// The codes of `unit` and every unit under it, as a literal list for
     /// `unit_code in (...)`: never empty (`unit` itself is always in it).
     pub(crate) async fn units_in(&self, unit: &UnitCode) -> Result<String> {
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "select code from admin_unit where code in ({}) order by code",
-            units_under("$1")
-        ))
-        .bind(unit.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        let mut codes = vec![unit.clone()];
-        for code in rows {
-            let code =
-                UnitCode::parse(&code).map_err(|_| crate::corrupt("admin_unit.code", &code))?;
-            if &code != unit {
-                codes.push(code);
-            }
-        }
-        Ok(literal_list(&codes))
+        let under = self.units_under_shared(unit).await?;
+        let codes =
+            std::iter::once(unit).chain(under.iter().map(|u| &u.code).filter(|c| *c != unit));
+        Ok(literal_list(codes))
     }
 }
 
