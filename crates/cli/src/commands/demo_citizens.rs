@@ -204,7 +204,8 @@ pub const DECLARANTS: [Declarant; 12] = [
     ),
 ];
 
-/// The evening's visitors at the venue: name, phone, minutes after 17:00.
+/// The evening's visitors at the venue: name, phone, minutes after 18:50 (the last
+/// ones still there when the demo's clock starts at 22:30).
 const VISITORS: [(&str, &str, i64); 14] = [
     ("Lò Văn Thắng", "0912300001", 0),
     ("Vàng Thị Dua", "0912300101", 12),
@@ -223,7 +224,7 @@ const VISITORS: [(&str, &str, i64); 14] = [
 ];
 
 /// Declares [`DECLARANTS`] in `commune` over the day of `evening` and checks
-/// [`VISITORS`] in at `venue` (a place reference) from 17:00, each through the public
+/// [`VISITORS`] in at `venue` (a place reference) from 18:50, each through the public
 /// use cases at its time; the engine learns the check-ins when the server builds it.
 pub async fn seed(
     store: &Store,
@@ -291,7 +292,7 @@ pub async fn seed(
     Ok(seeded)
 }
 
-/// Checks [`VISITORS`] in at the venue `reference` from 17:00 on the day of `midnight`.
+/// Checks [`VISITORS`] in at the venue `reference` from 18:50 on the day of `midnight`.
 async fn check_in(
     store: &Store,
     app: &App,
@@ -305,7 +306,7 @@ async fn check_in(
     let key = app.venue_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let token = key.token(venue.place.id, venue.token_version);
     for (name, phone, minutes) in VISITORS {
-        clock.set(Timestamp(midnight.0 + 17 * 3_600 + minutes * 60));
+        clock.set(Timestamp(midnight.0 + 18 * 3_600 + 50 * 60 + minutes * 60));
         let input = CheckInInput {
             token: token.clone(),
             phone: phone.to_owned(),
