@@ -468,6 +468,16 @@ impl Engine {
         v as usize * self.depth + k
     }
 
+    /// The presences at `place` that can overlap `[start, end]`: those starting from
+    /// `start` minus the place's longest stay up to `end` (the slots sorted by start).
+    fn near(&self, place: usize, start: Time, end: Time) -> &[u32] {
+        let slots = &self.place_slots[place];
+        let lo = start.saturating_sub(self.place_longest[place]);
+        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+        let to = from + slots[from..].partition_point(|&o| self.pr_start[o as usize] <= end);
+        &slots[from..to]
+    }
+
     /// `A_k(v)`, or [`NEVER`].
     pub fn arrival(&self, v: u32, k: u8) -> Time {
         if v as usize >= self.is_case.len() || usize::from(k) >= self.depth {
@@ -1144,18 +1154,13 @@ impl Engine {
         // The entries offered through this presence, found while it has its old end.
         let w = self.pr_person[i];
         let mut seeds: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
-        let slots = &self.place_slots[place];
-        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
-        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
+        let near = self.near(place, self.pr_start[i], old);
         for (k, seed) in seeds.iter_mut().enumerate().skip(1) {
             let s = self.support[self.at(w, k)];
             if s.dst == id && s.from < INHERIT {
                 seed.push(w);
             }
-            for &o in &slots[from..] {
-                if self.pr_start[o as usize] > old {
-                    break;
-                }
+            for &o in near {
                 let v = self.pr_person[o as usize];
                 let s = self.support[self.at(v, k)];
                 if s.from == w && s.src == id && s.dst == o {
@@ -1164,7 +1169,7 @@ impl Engine {
             }
         }
         self.pr_end[i] = new;
-        let mut repaired = self.invalidate(seeds);
+        let mut repaired = self.invalidate(seeds, None);
         self.repair(&mut repaired);
         self.rounds(repaired.clone(), repaired, &[]);
         Ok(self.finish_recording_with(linked))
@@ -1175,10 +1180,6 @@ impl Engine {
     fn linked_through(&self, id: u32, end: Time) -> Vec<u32> {
         let i = id as usize;
         let w = self.pr_person[i];
-        let place = self.pr_place[i] as usize;
-        let slots = &self.place_slots[place];
-        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
-        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
         let mut linked = Vec::new();
         let through = |v: u32, dst: u32| {
             (0..self.depth).any(|k| {
@@ -1191,10 +1192,7 @@ impl Engine {
         if through(w, id) {
             linked.push(w);
         }
-        for &o in &slots[from..] {
-            if self.pr_start[o as usize] > end {
-                break;
-            }
+        for &o in self.near(self.pr_place[i] as usize, self.pr_start[i], end) {
             let v = self.pr_person[o as usize];
             if v != w && through(v, o) {
                 linked.push(v);
@@ -1226,13 +1224,8 @@ impl Engine {
         if self.reached(v).is_some() {
             return true;
         }
-        let place = self.pr_place[i] as usize;
-        let slots = &self.place_slots[place];
-        let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
-        let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
-        slots[from..]
+        self.near(self.pr_place[i] as usize, self.pr_start[i], self.pr_end[i])
             .iter()
-            .take_while(|&&o| self.pr_start[o as usize] <= self.pr_end[i])
             .any(|&o| {
                 self.pr_end[o as usize] >= self.pr_start[i]
                     && self.reached(self.pr_person[o as usize]).is_some()
@@ -1265,7 +1258,7 @@ impl Engine {
         let was_reached = self.reached(p).is_some();
         let mut repaired = vec![Vec::new(); self.depth];
         if was_reached {
-            repaired = self.invalidate_from(p);
+            repaired = self.invalidate(vec![Vec::new(); self.depth], Some(p));
         }
         self.cases.insert(p, window);
         self.is_case[p as usize] = true;
@@ -1281,16 +1274,19 @@ impl Engine {
         Ok(self.finish_recording())
     }
 
-    /// Clears every entry supported through `p`'s entries, level by level; returns
-    /// the cleared persons per level (`p` itself excluded).
-    fn invalidate_from(&mut self, p: u32) -> Vec<Vec<u32>> {
+    /// Clears the entries `seeds` (persons per level) and every entry supported
+    /// through a cleared one, level by level; returns the cleared persons per level.
+    /// With a `source` (a case whose dates change) every entry offered by the source
+    /// is cleared too, at every level, the source's own entries excepted (the caller
+    /// replaces them).
+    fn invalidate(&mut self, mut seeds: Vec<Vec<u32>>, source: Option<u32>) -> Vec<Vec<u32>> {
         let mut invalid: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
-        let mut previous: Vec<u32> = vec![p];
+        let mut previous: Vec<u32> = source.into_iter().collect();
         for (k, slot) in invalid.iter_mut().enumerate().skip(1) {
-            let mut found: Vec<u32> = Vec::new();
+            let mut found: Vec<u32> = std::mem::take(&mut seeds[k]);
             for &u in &previous {
                 // Inherited from an invalid entry below.
-                if u != p && self.support[self.at(u, k)] == Support::INHERIT {
+                if Some(u) != source && self.support[self.at(u, k)] == Support::INHERIT {
                     found.push(u);
                 }
                 self.offered_by(u, k, &mut found);
@@ -1302,45 +1298,17 @@ impl Engine {
             }
             found.sort_unstable();
             found.dedup();
-            found.retain(|&v| v != p);
+            found.retain(|&v| Some(v) != source);
             for &v in &found {
                 self.set(v, k, NEVER, Support::NONE);
             }
             // The persons whose level-k entry is now invalid also invalidate level
             // k + 1 of themselves (inheritance) and of those they offered to.
             *slot = found.clone();
-            // p's own entries are replaced at every level, so p stays a source of
-            // invalid supports all the way up.
             previous = found;
-            previous.push(p);
-        }
-        invalid
-    }
-
-    /// Clears the entries `seeds` (persons per level) and every entry supported
-    /// through a cleared one, level by level; returns the cleared persons per level.
-    fn invalidate(&mut self, mut seeds: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
-        let mut invalid: Vec<Vec<u32>> = vec![Vec::new(); self.depth];
-        let mut previous: Vec<u32> = Vec::new();
-        for (k, slot) in invalid.iter_mut().enumerate().skip(1) {
-            let mut found: Vec<u32> = std::mem::take(&mut seeds[k]);
-            for &u in &previous {
-                if self.support[self.at(u, k)] == Support::INHERIT {
-                    found.push(u);
-                }
-                self.offered_by(u, k, &mut found);
-            }
-            if k + 1 == self.depth {
-                // As in `invalidate_from`: the deepest level was not kept.
-                found.extend_from_slice(&previous);
-            }
-            found.sort_unstable();
-            found.dedup();
-            for &v in &found {
-                self.set(v, k, NEVER, Support::NONE);
-            }
-            *slot = found.clone();
-            previous = found;
+            // The source's entries are replaced at every level, so it stays a source
+            // of invalid supports all the way up.
+            previous.extend(source);
         }
         invalid
     }
@@ -1361,14 +1329,7 @@ impl Engine {
         }
         for &id in &self.person_presences[u as usize] {
             let i = id as usize;
-            let place = self.pr_place[i] as usize;
-            let slots = &self.place_slots[place];
-            let lo = self.pr_start[i].saturating_sub(self.place_longest[place]);
-            let from = slots.partition_point(|&o| self.pr_start[o as usize] < lo);
-            for &o in &slots[from..] {
-                if self.pr_start[o as usize] > self.pr_end[i] {
-                    break;
-                }
+            for &o in self.near(self.pr_place[i] as usize, self.pr_start[i], self.pr_end[i]) {
                 let v = self.pr_person[o as usize];
                 if self.support[self.at(v, k)].from == u {
                     found.push(v);
