@@ -284,11 +284,7 @@ impl Writer {
         .await;
         let outcomes = match committed {
             Ok(outcomes) => outcomes,
-            Err(e) => {
-                tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
-                self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                self.one_by_one(jobs).await
-            }
+            Err(e) => self.one_by_one_after(e, jobs).await,
         };
         self.count(&outcomes);
         outcomes
@@ -344,9 +340,7 @@ impl Writer {
             }
             Err(e) => {
                 hold.release(false).await;
-                tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
-                self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                let outcomes = self.one_by_one(jobs).await;
+                let outcomes = self.one_by_one_after(e, jobs).await;
                 let traced = self.engine.apply_all(changes_of(jobs, &outcomes)).await;
                 (outcomes, traced)
             }
@@ -399,8 +393,11 @@ impl Writer {
         Ok((tx, outcomes))
     }
 
-    /// After a failed transaction: each job in a transaction of its own.
-    async fn one_by_one<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
+    /// After the batch's transaction failed with `e`: each job in a transaction of its
+    /// own.
+    async fn one_by_one_after<J: WriteJob>(&self, e: StoreError, jobs: &mut [J]) -> Outcomes<J> {
+        tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; retrying its jobs one by one");
+        self.stats.retries.fetch_add(1, Ordering::Relaxed);
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs.iter_mut() {
             outcomes.push(

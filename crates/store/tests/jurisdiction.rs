@@ -362,3 +362,55 @@ async fn levels_are_counted_by_unit_and_a_case_has_its_tree() {
         assert!(s.trace_tree(999_999, 4).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn units_read_before_a_new_village_see_it_at_once_here_and_within_a_second_from_elsewhere() {
+    for db in all_backends().await.unwrap() {
+        let s = &db.store;
+        let (district, a, village, _, _) = units(s).await;
+        let under = |unit: UnitCode| async move {
+            s.units_under(&unit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.code)
+                .collect::<Vec<_>>()
+        };
+        // Read (and kept), then a village added by this process: seen at once.
+        assert!(under(district.clone()).await.contains(&village));
+        let second = UnitCode::village(&a, 4).unwrap();
+        s.insert_unit(&AdminUnit {
+            code: second.clone(),
+            name: "Bản Nà Tăm".into(),
+            level: AdminLevel::Village,
+            parent: Some(a.clone()),
+        })
+        .await
+        .unwrap();
+        assert!(
+            under(district.clone()).await.contains(&second),
+            "{}",
+            db.name()
+        );
+        assert_eq!(s.unit(&second).await.unwrap().name, "Bản Nà Tăm");
+
+        // Another process (another store on the same database) adds one and moves the
+        // data version, as its import would: seen within a second.
+        let other = Store::connect(&db.url).await.unwrap();
+        let third = UnitCode::village(&a, 5).unwrap();
+        other
+            .insert_unit(&AdminUnit {
+                code: third.clone(),
+                name: "Bản Nà Luông".into(),
+                level: AdminLevel::Village,
+                parent: Some(a.clone()),
+            })
+            .await
+            .unwrap();
+        let mut bulk = other.bulk().await.unwrap();
+        bulk.bump_data_version().await.unwrap();
+        bulk.commit().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert!(under(district).await.contains(&third), "{}", db.name());
+    }
+}
