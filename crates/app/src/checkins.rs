@@ -6,13 +6,14 @@
 //! (the visitor found or created, the presence, the check-in and its audit event),
 //! committed, and then given to the tracing engine as a presence, so that the levels it
 //! changes (a visitor overlapping an F0 becomes F1) are stored before the answer. The
-//! presence lasts the venue's default stay; checking out ends it then (the engine,
-//! which only adds, keeps the longer stay until its next build: tracing errs on the
-//! side of more contacts, never fewer).
+//! presence lasts the venue's default stay; checking out ends it then, in the database
+//! and in the engine (an earlier end undoes what the longer stay had offered).
 //!
 //! Abuse: rate limits per client address and per phone ([`crate::rate_limit`]), and an
 //! idempotency key per check-in (a form's hidden field, the API's `Idempotency-Key`)
-//! stored with it, so a double submission answers the first check-in.
+//! stored with it, so a double submission answers the first check-in. A key names one
+//! visitor's submission: it is looked up among that person's check-ins, and the same
+//! key with someone else's phone and name is their own check-in.
 
 use crate::access::VenueAction;
 use crate::actor::Actor;
@@ -201,7 +202,8 @@ fn new_person_reference() -> String {
 
 /// A check-in as a job of the group commit ([`crate::commit_queue`]): written with its
 /// audit event by [`Tx::record_check_in`], or with the rest of its batch by
-/// [`Tx::record_check_ins`]; its presence goes to the engine after the commit.
+/// [`Tx::record_check_ins`] (planned, then written: the engine works on the planned
+/// presences meanwhile); answered after the commit.
 #[derive(Debug)]
 pub struct CheckInJob {
     app: App,
@@ -248,6 +250,29 @@ impl WriteJob for CheckInJob {
             let jobs = &*jobs;
             let rows: Vec<&NewCheckIn> = jobs.iter().map(|j| &j.prepared.row).collect();
             tx.record_check_ins(&rows, |i, r| jobs[i].event(r)).await
+        })
+    }
+
+    fn plan_all<'a>(
+        jobs: &'a mut [Self],
+        tx: &'a mut Tx,
+    ) -> BoxFuture<'a, phongdich_store::Result<Option<Vec<CheckInRecorded>>>> {
+        Box::pin(async move {
+            let rows: Vec<&NewCheckIn> = jobs.iter().map(|j| &j.prepared.row).collect();
+            tx.plan_check_ins(&rows).await.map(Some)
+        })
+    }
+
+    fn write_planned<'a>(
+        jobs: &'a mut [Self],
+        planned: &'a [CheckInRecorded],
+        tx: &'a mut Tx,
+    ) -> BoxFuture<'a, phongdich_store::Result<()>> {
+        Box::pin(async move {
+            let jobs = &*jobs;
+            let rows: Vec<&NewCheckIn> = jobs.iter().map(|j| &j.prepared.row).collect();
+            tx.write_planned_check_ins(&rows, planned, |i, r| jobs[i].event(r))
+                .await
         })
     }
 
@@ -326,8 +351,9 @@ impl App {
         let phone = parse_phone(&input.phone)?;
         let full_name = parse_name(&input.full_name)?;
         self.public_limits().phone(phone.as_str(), now.0)?;
-        // A key used before is found by the write itself (its unique index), which
-        // then answers the first check-in: no read before every scan.
+        // A key the visitor used before is found by the write itself (among the
+        // visitor's check-ins), which then answers the first check-in: no read before
+        // every scan.
         let prepared = self.prepare_check_in(
             actor,
             venue,
@@ -437,7 +463,7 @@ impl App {
             )
         };
         if let Some(k) = key {
-            if let Some(earlier) = self.store().check_in_by_key(k).await? {
+            if let Some(earlier) = self.store().check_in_by_key(&visitor, k).await? {
                 return self
                     .replay_check_in(earlier, &venue, visitor.phone.as_ref())
                     .await;
@@ -496,7 +522,9 @@ impl App {
                 Err(e @ StoreError::Conflict(_)) => {
                     if let (true, Some(k)) = (is_key_conflict(&e), p.row.idempotency_key.as_deref())
                     {
-                        if let Some(earlier) = self.store().check_in_by_key(k).await? {
+                        if let Some(earlier) =
+                            self.store().check_in_by_key(&p.row.visitor, k).await?
+                        {
                             return self
                                 .replay_check_in(earlier, &p.venue, p.row.visitor.phone.as_ref())
                                 .await;

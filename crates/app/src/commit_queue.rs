@@ -46,7 +46,7 @@
 //! [`CommitQueue::set_grouped`]`(false)` switches to one transaction per request, run
 //! in the request's own task: the baseline of the benchmark (`bench/checkins.sh`).
 
-use crate::engine::{Change, Engine, Traced};
+use crate::engine::{Change, Engine, EngineHold, Levels, Traced};
 use futures_util::future::BoxFuture;
 use phongdich_store::{BackendKind, Store, StoreError, Tx};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -70,7 +70,7 @@ type StoreResult<T> = Result<T, StoreError>;
 /// outside the database before the commit).
 pub trait WriteJob: Send + Sized + 'static {
     /// What the request gets back.
-    type Output: Send + 'static;
+    type Output: Send + Sync + 'static;
 
     /// Writes this job (the change and its audit event) in `tx`, no commit.
     fn write<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, StoreResult<Self::Output>>;
@@ -90,6 +90,28 @@ pub trait WriteJob: Send + Sized + 'static {
             }
             Ok(out)
         })
+    }
+
+    /// Plans `jobs` without writing them: every output decided (ids included), as
+    /// [`WriteJob::write_all`] would give it, then written by
+    /// [`WriteJob::write_planned`] in the same transaction. The queue hands the
+    /// planned changes to the tracing engine, which works on them while the rows are
+    /// written. `None` (the default) for jobs that are not planned: they go through
+    /// `write_all`. An error (a job that fails) sends the batch the `write_all` way.
+    fn plan_all<'a>(
+        _jobs: &'a mut [Self],
+        _tx: &'a mut Tx,
+    ) -> BoxFuture<'a, StoreResult<Option<Vec<Self::Output>>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Writes what [`WriteJob::plan_all`] planned for `jobs`; all or nothing.
+    fn write_planned<'a>(
+        _jobs: &'a mut [Self],
+        _planned: &'a [Self::Output],
+        _tx: &'a mut Tx,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        Box::pin(async { Err(StoreError::Invalid("these jobs are not planned".into())) })
     }
 
     /// What the tracing engine must learn once the write is committed.
@@ -246,6 +268,15 @@ struct Writer {
 /// What became of each job of a batch: its output, or its error.
 type Outcomes<J> = Vec<StoreResult<<J as WriteJob>::Output>>;
 
+/// A batch after [`Writer::planned`].
+enum Planned<J: WriteJob> {
+    /// Planned and written in the open transaction, with the levels the engine moved.
+    Written(Tx, Outcomes<J>, Levels),
+    /// Not planned: nothing written, the engine untouched; the transaction when it is
+    /// still usable.
+    Not(Option<Tx>),
+}
+
 impl Writer {
     async fn run<J: WriteJob>(self, mut rx: mpsc::Receiver<Pending<J>>) {
         let mut pending: Vec<Pending<J>> = Vec::with_capacity(MAX_BATCH);
@@ -275,7 +306,7 @@ impl Writer {
     /// transaction of its own); what became of each job.
     async fn commit_then_trace<J: WriteJob>(&self, jobs: &mut [J]) -> Outcomes<J> {
         let committed = async {
-            let (tx, outcomes) = self.write(jobs).await?;
+            let (tx, outcomes) = self.write(None, jobs).await?;
             if let Some(tx) = tx {
                 tx.commit().await?;
             }
@@ -309,25 +340,27 @@ impl Writer {
         let mut hold = self.engine.hold().await;
         let attempt = async {
             let t0 = std::time::Instant::now();
-            let (tx, outcomes) = self.write(jobs).await?;
-            let Some(mut tx) = tx else {
-                return Ok((outcomes, Some(Traced::Applied { levels_changed: 0 })));
+            let (mut tx, outcomes, levels) = match self.planned(jobs, &mut hold).await? {
+                Planned::Written(tx, outcomes, levels) => (tx, outcomes, levels),
+                Planned::Not(tx) => {
+                    let (tx, outcomes) = self.write(tx, jobs).await?;
+                    let Some(tx) = tx else {
+                        return Ok((outcomes, Some(Traced::Applied { levels_changed: 0 })));
+                    };
+                    let levels = hold.apply(changes_of(jobs, &outcomes)).await;
+                    (tx, outcomes, levels)
+                }
             };
             let t1 = t0.elapsed().as_micros() as u64;
-            let changes = changes_of(jobs, &outcomes);
-            let levels = hold.apply(changes).await;
-            let t2 = t0.elapsed().as_micros() as u64;
             tx.upsert_trace_levels(&levels.rows, &levels.gone).await?;
-            let t3 = t0.elapsed().as_micros() as u64;
+            let t2 = t0.elapsed().as_micros() as u64;
             tx.commit().await?;
-            let micros = |from: u64| (t0.elapsed().as_micros() as u64).saturating_sub(from);
             tracing::debug!(
                 jobs = jobs.len(),
-                write_us = t1,
-                trace_us = t2 - t1,
+                write_and_trace_us = t1,
                 levels = levels.rows.len() + levels.gone.len(),
-                levels_us = t3 - t2,
-                commit_us = micros(t3),
+                levels_us = t2 - t1,
+                commit_us = (t0.elapsed().as_micros() as u64).saturating_sub(t2),
                 "group commit"
             );
             StoreResult::Ok((outcomes, levels.traced))
@@ -349,15 +382,66 @@ impl Writer {
         (outcomes, traced)
     }
 
+    /// The batch planned ([`WriteJob::plan_all`]), then written while the engine
+    /// applies the planned changes. [`Planned::Not`] when the jobs are not planned
+    /// (with the transaction, still empty) or the plan failed (a job that fails):
+    /// nothing written, the engine untouched. `Err` when the write failed after the
+    /// engine had applied the batch: the caller releases the engine as not committed,
+    /// which rebuilds it.
+    async fn planned<J: WriteJob>(
+        &self,
+        jobs: &mut [J],
+        hold: &mut EngineHold,
+    ) -> StoreResult<Planned<J>> {
+        let mut tx = self.store.begin_batch().await?;
+        let planned = match J::plan_all(jobs, &mut tx).await {
+            Ok(Some(planned)) => planned,
+            Ok(None) => return Ok(Planned::Not(Some(tx))),
+            Err(_) => {
+                // Rolled back at once: the writer's connection is kept for the retry.
+                let _ = tx.rollback().await;
+                return Ok(Planned::Not(None));
+            }
+        };
+        let changes: Vec<Change> = jobs
+            .iter()
+            .zip(&planned)
+            .flat_map(|(job, out)| job.changes(out))
+            .collect();
+        // The engine works on its own task while this one writes the rows.
+        let (levels, written) = tokio::join!(
+            hold.apply(changes),
+            J::write_planned(jobs, &planned, &mut tx)
+        );
+        written?;
+        Ok(Planned::Written(
+            tx,
+            planned.into_iter().map(Ok).collect(),
+            levels,
+        ))
+    }
+
     /// Writes the batch in one transaction, left open: all together, else (when that
     /// failed) job by job inside savepoints, so that a failing job's writes are rolled
     /// back and its error kept. No transaction for a lone job that failed. `Err` when
     /// the transaction itself failed (nothing written).
-    async fn write<J: WriteJob>(&self, jobs: &mut [J]) -> StoreResult<(Option<Tx>, Outcomes<J>)> {
+    async fn write<J: WriteJob>(
+        &self,
+        tx: Option<Tx>,
+        jobs: &mut [J],
+    ) -> StoreResult<(Option<Tx>, Outcomes<J>)> {
         let together = async {
-            let mut tx = self.store.begin_batch().await?;
-            let out = J::write_all(jobs, &mut tx).await?;
-            StoreResult::Ok((tx, out))
+            let mut tx = match tx {
+                Some(tx) => tx,
+                None => self.store.begin_batch().await?,
+            };
+            match J::write_all(jobs, &mut tx).await {
+                Ok(out) => StoreResult::Ok((tx, out)),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
         }
         .await;
         match together {
@@ -444,6 +528,8 @@ mod tests {
         name: String,
         fail: bool,
         presence: Option<(i64, i64)>,
+        /// Planned ([`WriteJob::plan_all`]) when every job of its batch is.
+        planned: bool,
     }
 
     fn event(action: &str, id: &str) -> NewAuditEvent {
@@ -473,6 +559,31 @@ mod tests {
             })
         }
 
+        fn plan_all<'a>(
+            jobs: &'a mut [Self],
+            _tx: &'a mut Tx,
+        ) -> BoxFuture<'a, StoreResult<Option<Vec<String>>>> {
+            Box::pin(async move {
+                Ok(jobs
+                    .iter()
+                    .all(|j| j.planned)
+                    .then(|| jobs.iter().map(|j| j.name.clone()).collect()))
+            })
+        }
+
+        fn write_planned<'a>(
+            jobs: &'a mut [Self],
+            _planned: &'a [String],
+            tx: &'a mut Tx,
+        ) -> BoxFuture<'a, StoreResult<()>> {
+            Box::pin(async move {
+                for job in jobs.iter_mut() {
+                    job.write(tx).await?;
+                }
+                Ok(())
+            })
+        }
+
         fn changes(&self, _: &String) -> Vec<Change> {
             self.presence
                 .map(|(person_id, place_id)| Change::Presence {
@@ -491,6 +602,7 @@ mod tests {
             name: name.to_string(),
             fail,
             presence: None,
+            planned: false,
         }
     }
 
@@ -569,6 +681,36 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn planned_batches_commit_and_a_failed_planned_write_retries_job_by_job() {
+        for db in all_backends().await.unwrap() {
+            let queue = CommitQueue::new(db.store.clone(), Engine::none());
+            queue.set_levels_in_batch(true);
+            let planned = |i: usize, fail| Probe {
+                planned: true,
+                ..probe(i, fail)
+            };
+            let answers = submit_all(&queue, (0..200).map(|i| planned(i, false)).collect()).await;
+            assert!(answers.iter().all(Result::is_ok), "{}", db.name());
+            assert_eq!(written(&db.store).await.len(), 200, "{}", db.name());
+            assert_eq!(queue.stats().retries.load(Ordering::Relaxed), 0);
+
+            // A write that fails after the plan: the batch is rolled back (the engine,
+            // had it applied the plan, rebuilt) and each job retried alone.
+            let jobs = (200..300).map(|i| planned(i, i == 237)).collect();
+            let answers = submit_all(&queue, jobs).await;
+            for (i, a) in (200..).zip(&answers) {
+                assert_eq!(a.is_err(), i == 237, "{}: job {i}: {a:?}", db.name());
+            }
+            assert_eq!(written(&db.store).await.len(), 299, "{}", db.name());
+            assert!(
+                queue.stats().retries.load(Ordering::Relaxed) >= 1,
+                "{}",
+                db.name()
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_lone_failing_job_and_the_ungrouped_baseline() {
         for db in all_backends().await.unwrap() {
@@ -599,6 +741,7 @@ mod tests {
                     name: i.to_string(),
                     fail: false,
                     presence: Some((i + 1, 1)),
+                    planned: i % 2 == 0,
                 })
                 .collect::<Vec<_>>();
             for answer in submit_all(&queue, jobs).await {
@@ -609,6 +752,7 @@ mod tests {
                     name: "last".into(),
                     fail: false,
                     presence: Some((99, 1)),
+                    planned: true,
                 })
                 .await
                 .unwrap();

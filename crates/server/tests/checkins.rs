@@ -449,7 +449,7 @@ async fn forged_rotated_and_expired_tokens_are_refused() {
 #[tokio::test]
 async fn a_double_submission_makes_one_check_in() {
     for app in TestApp::all().await {
-        let (_, _, venue) = setup(&app).await;
+        let (xa, _, venue) = setup(&app).await;
         let path = path_of(&venue);
         let form = [
             ("phone", "0987654321"),
@@ -480,12 +480,29 @@ async fn a_double_submission_makes_one_check_in() {
         let again: Value = again.json().await.unwrap();
         assert_eq!(first["check_in_id"], again["check_in_id"]);
         assert_eq!(again["replayed"], true);
-        // The same key for someone else is a conflict, not their check-in.
+        // A key names one visitor's submission: the same key at another venue is a
+        // conflict; with someone else's phone it is their own check-in.
         let other = api_check_in(&app, t, "0987654323", "Lò Văn Xuân", Some("api-1")).await;
-        assert_eq!(other.status(), 409);
+        assert_eq!(other.status(), 201);
+        let other: Value = other.json().await.unwrap();
+        assert_ne!(other["check_in_id"], first["check_in_id"]);
+        assert_eq!(other["replayed"], false);
+        let unit = venue["unit"].as_str().unwrap();
+        let second = create_venue(&app, &xa, unit, "Bến xe Tam Đường", None).await;
+        let second = path_of(&second);
+        let elsewhere = api_check_in(
+            &app,
+            token_of(&second),
+            "0987654322",
+            "Lò Văn Xuân",
+            Some("api-1"),
+        )
+        .await;
+        assert_eq!(elsewhere.status(), 409);
+        assert!(elsewhere.text().await.unwrap().contains("đã được dùng"));
         assert_eq!(
             count(&app, "select cast(count(*) as bigint) from check_in").await,
-            2
+            3
         );
     }
 }

@@ -4,29 +4,33 @@
 //!
 //! Through sqlx every statement is a round trip to the driver (on SQLite, a hand-over
 //! to its worker thread and back); a batch of hundreds of check-ins written one by one
-//! spent its time in those hand-overs, not in SQLite. Here a batch is: one look-up of
-//! the visitors by ID number, one by phone, one insert of the new persons, then the
-//! presences, the check-ins and the audit events, each in statements of up to
-//! [`ROWS_PER_STATEMENT`] rows.
+//! spent its time in those hand-overs, not in SQLite. Here a batch is planned, then
+//! written. The plan ([`Tx::plan_check_ins`]) only reads: one look-up of the visitors
+//! by ID number, one by phone, the ids of the new rows, and one look-up of the
+//! idempotency keys among the visitors' check-ins. The write
+//! ([`Tx::write_planned_check_ins`]) inserts the new persons, the presences, the
+//! check-ins and the audit events, each in statements of up to [`ROWS_PER_STATEMENT`]
+//! rows. Between the two the group commit hands the planned presences to the tracing
+//! engine, which works on them while the rows are written.
 //!
 //! The semantics are [`Tx::record_check_in`]'s, applied in the batch's order: a
 //! visitor is the person holding their ID number, else the first person with their
 //! phone and folded name, else a new person; two check-ins of one new visitor in a
-//! batch create one person. All or nothing: any failure (an idempotency key used
-//! before, an ID number stored meanwhile) fails the call, and the caller rolls the
-//! transaction back and writes the check-ins one by one to find the culprit.
+//! batch create one person. All or nothing: any failure (an idempotency key the
+//! visitor used before, an ID number stored meanwhile) fails the call, and the caller
+//! rolls the transaction back and writes the check-ins one by one to find the culprit.
 
 use crate::audit::NewAuditEvent;
-use crate::backend::{ArgSink, BulkRow};
-use crate::checkins::{CheckInRecorded, NewCheckIn};
+use crate::backend::{ArgSink, BulkRow, FieldSink};
+use crate::checkins::{classify_key_conflict, key_used, CheckInRecorded, NewCheckIn};
 use crate::error::{classify, Result, StoreError};
 use crate::persons::NewPerson;
 use crate::places::NewPresence;
 use crate::tx::Tx;
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Rows per multi-row statement (at most 10 values a row: 5,000 bound values, under
+/// Rows per multi-row statement (at most 13 values a row: 6,500 bound values, under
 /// both backends' limits).
 pub const ROWS_PER_STATEMENT: usize = 500;
 
@@ -71,6 +75,14 @@ fn visitor_key(c: &NewCheckIn) -> Result<VisitorKey> {
     }
 }
 
+/// The `n`th placeholder (from 1): `$n`, or `?`.
+fn mark(marks: Marks, n: usize) -> String {
+    match marks {
+        Marks::Anonymous => "?".to_owned(),
+        Marks::Numbered => format!("${n}"),
+    }
+}
+
 /// `($1, $2), ($3, $4)...` (or `(?, ?), (?, ?)...`): `rows` groups of `columns`
 /// placeholders, numbered from `$first`.
 pub(crate) fn placeholders(marks: Marks, rows: usize, columns: usize, first: usize) -> String {
@@ -84,13 +96,7 @@ pub(crate) fn placeholders(marks: Marks, rows: usize, columns: usize, first: usi
             if c > 0 {
                 s.push_str(", ");
             }
-            match marks {
-                Marks::Anonymous => s.push('?'),
-                Marks::Numbered => {
-                    s.push('$');
-                    s.push_str(&(first + r * columns + c).to_string());
-                }
-            }
+            s.push_str(&mark(marks, first + r * columns + c));
         }
         s.push(')');
     }
@@ -107,13 +113,30 @@ fn list(marks: Marks, n: usize) -> String {
 impl Tx {
     /// Records `rows` as [`Tx::record_check_in`] would one after the other, with the
     /// audit event `audit(i, recorded)` of each (`i` its index in `rows`); returns what
-    /// was written, in the order of `rows`. No commit inside; any error leaves the
+    /// was written, in the order of `rows`: [`Tx::plan_check_ins`] then
+    /// [`Tx::write_planned_check_ins`]. No commit inside; any error leaves the
     /// transaction to be rolled back.
     pub async fn record_check_ins(
         &mut self,
         rows: &[&NewCheckIn],
         audit: impl Fn(usize, &CheckInRecorded) -> NewAuditEvent,
     ) -> Result<Vec<CheckInRecorded>> {
+        let planned = self.plan_check_ins(rows).await?;
+        self.write_planned_check_ins(rows, &planned, audit).await?;
+        Ok(planned)
+    }
+
+    /// What [`Tx::record_check_ins`] will write for `rows`, decided before anything is
+    /// written: the visitors found (by ID number, else phone and folded name) or to be
+    /// created (once each, at their first check-in of the batch), and the ids of the
+    /// new persons, presences and check-ins. Fails with the key conflict when a row's
+    /// visitor used its idempotency key before ([`crate::checkins::is_key_conflict`]).
+    ///
+    /// Only reads: the group commit gives the tracing engine the planned presences
+    /// while [`Tx::write_planned_check_ins`] writes them. The ids are taken past the
+    /// tables' largest on SQLite, whose `begin immediate` keeps every other writer out
+    /// until commit, and from the identity sequences on PostgreSQL.
+    pub async fn plan_check_ins(&mut self, rows: &[&NewCheckIn]) -> Result<Vec<CheckInRecorded>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -123,29 +146,87 @@ impl Tx {
             .collect::<Result<Vec<_>>>()?;
         let marks = Marks::of(self.tx.backend_name());
         let mut persons = self.find_visitors(marks, &keys).await?;
-        let created = self
-            .create_visitors(marks, rows, &keys, &mut persons)
+        let new_count = {
+            let mut new: HashSet<&VisitorKey> = HashSet::new();
+            keys.iter()
+                .filter(|k| !persons.contains_key(*k) && new.insert(*k))
+                .count()
+        };
+        let [person_ids, presence_ids, check_in_ids] = self
+            .new_ids(
+                marks,
+                [
+                    ("person", new_count),
+                    ("presence", rows.len()),
+                    ("check_in", rows.len()),
+                ],
+            )
             .await?;
-        let person_of = |i: usize| persons.get(&keys[i]).copied();
-        let mut person_ids = Vec::with_capacity(rows.len());
-        for i in 0..rows.len() {
-            person_ids.push(person_of(i).ok_or_else(|| {
-                StoreError::Invalid("a visitor was neither found nor created".into())
-            })?);
-        }
-        let presence_ids = self.insert_presences(marks, rows, &person_ids).await?;
-        let check_in_ids = self
-            .insert_check_ins(marks, rows, &person_ids, &presence_ids)
-            .await?;
-        let recorded: Vec<CheckInRecorded> = (0..rows.len())
-            .map(|i| CheckInRecorded {
+        let mut person_ids = person_ids.into_iter();
+        let mut created: HashSet<&VisitorKey> = HashSet::new();
+        let mut planned = Vec::with_capacity(rows.len());
+        for (i, k) in keys.iter().enumerate() {
+            let (person_id, person_created) = match persons.get(k) {
+                Some(&id) => (id, false),
+                None => {
+                    let id = person_ids.next().ok_or_else(|| {
+                        StoreError::Invalid("fewer person ids than new visitors".into())
+                    })?;
+                    persons.insert(k.clone(), id);
+                    created.insert(k);
+                    (id, true)
+                }
+            };
+            planned.push(CheckInRecorded {
                 check_in_id: check_in_ids[i],
-                person_id: person_ids[i],
-                person_created: created.get(&keys[i]) == Some(&i),
+                person_id,
+                person_created,
                 presence_id: presence_ids[i],
+            });
+        }
+        let person_ids: Vec<i64> = planned.iter().map(|r| r.person_id).collect();
+        self.refuse_used_keys(marks, rows, &person_ids, |i| created.contains(&keys[i]))
+            .await?;
+        Ok(planned)
+    }
+
+    /// Writes what [`Tx::plan_check_ins`] planned for the same `rows`: the new persons,
+    /// the presences, the check-ins and the audit event `audit(i, recorded)` of each,
+    /// in multi-row statements.
+    pub async fn write_planned_check_ins(
+        &mut self,
+        rows: &[&NewCheckIn],
+        planned: &[CheckInRecorded],
+        audit: impl Fn(usize, &CheckInRecorded) -> NewAuditEvent,
+    ) -> Result<()> {
+        if rows.len() != planned.len() {
+            return Err(StoreError::Invalid(
+                "a plan of check-ins for other rows".into(),
+            ));
+        }
+        let marks = Marks::of(self.tx.backend_name());
+        let persons: Vec<(i64, NewPerson)> = rows
+            .iter()
+            .zip(planned)
+            .filter(|(_, r)| r.person_created)
+            .map(|(c, r)| (r.person_id, new_person(c)))
+            .collect();
+        self.insert_with_ids(marks, &persons).await?;
+        let presences: Vec<(i64, NewPresence)> = rows
+            .iter()
+            .zip(planned)
+            .map(|(c, r)| {
+                let presence = NewPresence {
+                    person_id: r.person_id,
+                    place_id: c.place_id,
+                    interval: c.interval,
+                };
+                (r.presence_id, presence)
             })
             .collect();
-        let events: Vec<NewAuditEvent> = recorded
+        self.insert_with_ids(marks, &presences).await?;
+        self.insert_check_ins(marks, rows, planned).await?;
+        let events: Vec<NewAuditEvent> = planned
             .iter()
             .enumerate()
             .map(|(i, r)| audit(i, r))
@@ -166,7 +247,76 @@ impl Tx {
                 .await
                 .map_err(|e| classify(e, |_| None))?;
         }
-        Ok(recorded)
+        Ok(())
+    }
+
+    /// For each (table, n), `n` ids for new rows of the table, in increasing order:
+    /// past the largest stored on SQLite (no other writer until commit; one statement
+    /// for all the tables), from the identity sequences on PostgreSQL.
+    async fn new_ids<const N: usize>(
+        &mut self,
+        marks: Marks,
+        wanted: [(&str, usize); N],
+    ) -> Result<[Vec<i64>; N]> {
+        let mut ids: [Vec<i64>; N] = std::array::from_fn(|_| Vec::new());
+        match marks {
+            Marks::Anonymous => {
+                let largest = wanted
+                    .iter()
+                    .map(|(table, _)| format!("(select coalesce(max(id), 0) from {table})"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let row = sqlx::query(&format!("select {largest}"))
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                for (i, (_, n)) in wanted.iter().enumerate() {
+                    let largest: i64 = row.try_get(i)?;
+                    ids[i] = (1..=*n as i64).map(|k| largest + k).collect();
+                }
+            }
+            Marks::Numbered => {
+                for (i, (table, n)) in wanted.iter().enumerate() {
+                    if *n == 0 {
+                        continue;
+                    }
+                    let count = i64::try_from(*n)
+                        .map_err(|_| StoreError::Invalid("too many rows".into()))?;
+                    let mut got: Vec<i64> = sqlx::query_scalar(&format!(
+                        "select nextval(pg_get_serial_sequence('{table}', 'id')) \
+                         from generate_series(1, $1)"
+                    ))
+                    .bind(count)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                    got.sort_unstable();
+                    ids[i] = got;
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Inserts `rows` (id, row) of `R`'s table.
+    async fn insert_with_ids<R: BulkRow>(&mut self, marks: Marks, rows: &[(i64, R)]) -> Result<()> {
+        let columns = R::TABLE.columns;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut sink = ArgSink::with_capacity(chunk.len() * columns.len());
+            for (id, row) in chunk {
+                sink.int(*id);
+                row.write(&mut sink);
+            }
+            let sql = format!(
+                "insert into {} ({}) values {}",
+                R::TABLE.name,
+                columns.join(", "),
+                placeholders(marks, chunk.len(), columns.len(), 1)
+            );
+            sqlx::query_with(&sql, sink.finish()?)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| classify(e, |_| None))?;
+        }
+        Ok(())
     }
 
     /// The persons already stored for `keys`: by ID number, else the first (lowest
@@ -226,156 +376,79 @@ impl Tx {
         Ok(found)
     }
 
-    /// Creates the visitors not found (once each, from their first check-in of the
-    /// batch); adds them to `persons`; returns, for each, the index of the check-in
-    /// that created it.
-    async fn create_visitors(
-        &mut self,
-        marks: Marks,
-        rows: &[&NewCheckIn],
-        keys: &[VisitorKey],
-        persons: &mut HashMap<VisitorKey, i64>,
-    ) -> Result<HashMap<VisitorKey, usize>> {
-        let mut creators: HashMap<VisitorKey, usize> = HashMap::new();
-        let mut new: Vec<(usize, NewPerson)> = Vec::new();
-        for (i, (c, k)) in rows.iter().zip(keys).enumerate() {
-            if persons.contains_key(k) || creators.contains_key(k) {
-                continue;
-            }
-            creators.insert(k.clone(), i);
-            let v = &c.visitor;
-            new.push((
-                i,
-                NewPerson {
-                    id: None,
-                    reference: v.new_reference.clone(),
-                    full_name: v.full_name.clone(),
-                    birth: v.birth,
-                    sex: v.sex,
-                    identity: v.identity.clone(),
-                    nationality: "VN".to_owned(),
-                    phone: v.phone.clone(),
-                    address: v.address.clone(),
-                    unit_code: None,
-                    household_id: None,
-                },
-            ));
-        }
-        let columns = NewPerson::TABLE.data_columns();
-        for chunk in new.chunks(ROWS_PER_STATEMENT) {
-            let mut sink = ArgSink::with_capacity(chunk.len() * columns.len());
-            for (_, p) in chunk {
-                p.write(&mut sink);
-            }
-            let sql = format!(
-                "insert into person ({}) values {} returning id, ref",
-                columns.join(", "),
-                placeholders(marks, chunk.len(), columns.len(), 1)
-            );
-            let returned = sqlx::query_with(&sql, sink.finish()?)
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| classify(e, |_| None))?;
-            let by_ref: HashMap<String, i64> = returned
-                .iter()
-                .map(|r| Ok((r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?)))
-                .collect::<std::result::Result<_, sqlx::Error>>()?;
-            for (i, p) in chunk {
-                let id = by_ref.get(&p.reference).copied().ok_or_else(|| {
-                    StoreError::Invalid(format!("person {} was not returned", p.reference))
-                })?;
-                persons.insert(keys[*i].clone(), id);
-            }
-        }
-        Ok(creators)
-    }
-
-    /// The presences of `rows`; their ids in the order of `rows`. Identical rows
-    /// (same person, place and interval) are interchangeable, so the ids returned are
-    /// matched to the rows by those values.
-    async fn insert_presences(
+    /// Fails with the key conflict ([`crate::checkins::is_key_conflict`]) when a row's
+    /// visitor used its idempotency key before: in a committed check-in (looked up
+    /// among the visitors' check-ins, skipping the visitors this batch created) or
+    /// earlier in this batch.
+    async fn refuse_used_keys(
         &mut self,
         marks: Marks,
         rows: &[&NewCheckIn],
         person_ids: &[i64],
-    ) -> Result<Vec<i64>> {
-        let columns = NewPresence::TABLE.data_columns();
-        let mut ids = Vec::with_capacity(rows.len());
-        for (chunk_no, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-            let base = chunk_no * ROWS_PER_STATEMENT;
-            let presences: Vec<NewPresence> = chunk
-                .iter()
-                .enumerate()
-                .map(|(j, c)| NewPresence {
-                    person_id: person_ids[base + j],
-                    place_id: c.place_id,
-                    interval: c.interval,
-                })
-                .collect();
-            let mut sink = ArgSink::with_capacity(chunk.len() * columns.len());
-            for p in &presences {
-                p.write(&mut sink);
+        new_visitor: impl Fn(usize) -> bool,
+    ) -> Result<()> {
+        let mut seen = HashSet::new();
+        let mut stored: Vec<(i64, &str)> = Vec::new();
+        for (i, (c, &person)) in rows.iter().zip(person_ids).enumerate() {
+            let Some(key) = c.idempotency_key.as_deref() else {
+                continue;
+            };
+            if !seen.insert((person, key)) {
+                return Err(key_used());
             }
-            let sql = format!(
-                "insert into presence ({}) values {} \
-                 returning id, person_id, place_id, start_at, end_at",
-                columns.join(", "),
-                placeholders(marks, chunk.len(), columns.len(), 1)
-            );
-            let returned = sqlx::query_with(&sql, sink.finish()?)
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| classify(e, |_| None))?;
-            let mut by_row: HashMap<(i64, i64, i64, i64), Vec<i64>> = HashMap::new();
-            for r in &returned {
-                by_row
-                    .entry((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
-                    .or_default()
-                    .push(r.try_get(0)?);
-            }
-            for p in &presences {
-                let key = (
-                    p.person_id,
-                    p.place_id,
-                    p.interval.start().0,
-                    p.interval.end().0,
-                );
-                let id = by_row
-                    .get_mut(&key)
-                    .and_then(Vec::pop)
-                    .ok_or_else(|| StoreError::Invalid("a presence was not returned".into()))?;
-                ids.push(id);
+            if !new_visitor(i) {
+                stored.push((person, key));
             }
         }
-        Ok(ids)
+        for chunk in stored.chunks(ROWS_PER_STATEMENT) {
+            let condition = (0..chunk.len())
+                .map(|j| {
+                    format!(
+                        "(person_id = {} and idempotency_key = {})",
+                        mark(marks, 2 * j + 1),
+                        mark(marks, 2 * j + 2)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let sql = format!("select 1 from check_in where {condition} limit 1");
+            let mut q = sqlx::query(&sql);
+            for (person, key) in chunk {
+                q = q.bind(*person).bind(*key);
+            }
+            if q.fetch_optional(&mut *self.tx).await?.is_some() {
+                return Err(key_used());
+            }
+        }
+        Ok(())
     }
 
-    /// The check-in rows; their ids in the order of `rows` (matched by presence, one
-    /// each).
+    /// The check-in rows, with their planned ids.
     async fn insert_check_ins(
         &mut self,
         marks: Marks,
         rows: &[&NewCheckIn],
-        person_ids: &[i64],
-        presence_ids: &[i64],
-    ) -> Result<Vec<i64>> {
-        const COLUMNS: usize = 10;
+        planned: &[CheckInRecorded],
+    ) -> Result<()> {
+        const COLUMNS: usize = 11;
         let now = crate::now_seconds();
-        let mut ids = Vec::with_capacity(rows.len());
-        for (chunk_no, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-            let base = chunk_no * ROWS_PER_STATEMENT;
+        for (chunk, plan) in rows
+            .chunks(ROWS_PER_STATEMENT)
+            .zip(planned.chunks(ROWS_PER_STATEMENT))
+        {
             let sql = format!(
-                "insert into check_in (place_id, person_id, presence_id, arrived_at, channel, \
-                 phone, staff_user_id, idempotency_key, created_at, updated_at) values {} \
-                 returning id, presence_id",
+                "insert into check_in (id, place_id, person_id, presence_id, arrived_at, \
+                 channel, phone, staff_user_id, idempotency_key, created_at, updated_at) \
+                 values {}",
                 placeholders(marks, chunk.len(), COLUMNS, 1)
             );
             let mut q = sqlx::query(&sql);
-            for (j, c) in chunk.iter().enumerate() {
+            for (c, r) in chunk.iter().zip(plan) {
                 q = q
+                    .bind(r.check_in_id)
                     .bind(c.place_id)
-                    .bind(person_ids[base + j])
-                    .bind(presence_ids[base + j])
+                    .bind(r.person_id)
+                    .bind(r.presence_id)
                     .bind(c.interval.start().0)
                     .bind(c.channel.as_str())
                     .bind(c.visitor.phone.as_ref().map(|p| p.as_str().to_owned()))
@@ -384,25 +457,29 @@ impl Tx {
                     .bind(now)
                     .bind(now);
             }
-            let returned = q.fetch_all(&mut *self.tx).await.map_err(|e| {
-                classify(e, |d| {
-                    (d.contains("idempotency_key") || d.contains("check_in_key"))
-                        .then(|| "this idempotency key was already used".to_owned())
-                })
-            })?;
-            let mut by_presence: HashMap<i64, i64> = HashMap::with_capacity(returned.len());
-            for r in &returned {
-                by_presence.insert(r.try_get(1)?, r.try_get(0)?);
-            }
-            for j in 0..chunk.len() {
-                let id = by_presence
-                    .get(&presence_ids[base + j])
-                    .copied()
-                    .ok_or_else(|| StoreError::Invalid("a check-in was not returned".into()))?;
-                ids.push(id);
-            }
+            q.execute(&mut *self.tx)
+                .await
+                .map_err(classify_key_conflict)?;
         }
-        Ok(ids)
+        Ok(())
+    }
+}
+
+/// The person a check-in's visitor becomes when not found.
+fn new_person(c: &NewCheckIn) -> NewPerson {
+    let v = &c.visitor;
+    NewPerson {
+        id: None,
+        reference: v.new_reference.clone(),
+        full_name: v.full_name.clone(),
+        birth: v.birth,
+        sex: v.sex,
+        identity: v.identity.clone(),
+        nationality: "VN".to_owned(),
+        phone: v.phone.clone(),
+        address: v.address.clone(),
+        unit_code: None,
+        household_id: None,
     }
 }
 

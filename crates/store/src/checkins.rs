@@ -13,7 +13,7 @@ use phongdich_domain::{
     BirthDate, CheckInChannel, FullName, IdentityDocument, Interval, Phone, Sex, Timestamp,
 };
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// Who checks in, and how to find them among the persons.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,62 @@ fn check_in_from_row(row: &AnyRow) -> Result<CheckIn> {
     })
 }
 
+/// The conflict of a key the visitor used before.
+pub(crate) fn key_used() -> StoreError {
+    StoreError::Conflict("this idempotency key was already used".into())
+}
+
+/// A failed insert of check-ins: PostgreSQL's unique index on (person, key) refused a
+/// key that a concurrent transaction used first; anything else as it is.
+pub(crate) fn classify_key_conflict(e: sqlx::Error) -> StoreError {
+    classify(e, |d| {
+        (d.contains("idempotency_key") || d.contains("check_in_person_key"))
+            .then(|| "this idempotency key was already used".to_owned())
+    })
+}
+
+/// The person a visitor is: the one holding their identity number, else the first
+/// (lowest id) with their phone and folded name; never by name alone.
+pub(crate) async fn find_visitor(conn: &mut AnyConnection, v: &Visitor) -> Result<Option<i64>> {
+    match (&v.identity, &v.phone) {
+        (Some(doc), _) => Ok(
+            sqlx::query_scalar("select id from person where id_number = $1")
+                .bind(doc.number())
+                .fetch_optional(conn)
+                .await?,
+        ),
+        (None, Some(phone)) => Ok(sqlx::query_scalar(
+            "select id from person where phone = $1 and name_folded = $2 \
+             order by id limit 1",
+        )
+        .bind(phone.as_str())
+        .bind(v.full_name.folded())
+        .fetch_optional(conn)
+        .await?),
+        (None, None) => Err(StoreError::Invalid(
+            "a visitor needs a phone or an identity document".into(),
+        )),
+    }
+}
+
+/// The check-in that person `person_id` made with idempotency key `key`, if any
+/// (check_in_person_key_idx: a key names one visitor's submission).
+async fn check_in_of_key(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    key: &str,
+) -> Result<Option<CheckIn>> {
+    let row = sqlx::query(&format!(
+        "{CHECK_IN_SELECT} where c.person_id = $1 and c.idempotency_key = $2 \
+         order by c.id limit 1"
+    ))
+    .bind(person_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(check_in_from_row).transpose()
+}
+
 /// Whether a conflict came from the idempotency key (a repeated submission) rather
 /// than from the person (an identity number stored meanwhile by another transaction).
 pub fn is_key_conflict(e: &StoreError) -> bool {
@@ -128,8 +184,11 @@ impl Tx {
     /// written, all in this transaction. The caller commits and then tells the engine
     /// about the presence.
     ///
-    /// A key used before is a [`StoreError::Conflict`] for which [`is_key_conflict`]
-    /// holds (drop the transaction and read [`Store::check_in_by_key`]); another
+    /// A key the visitor used before is a [`StoreError::Conflict`] for which
+    /// [`is_key_conflict`] holds (drop the transaction and read
+    /// [`Store::check_in_by_key`]): found by a look-up among the visitor's check-ins,
+    /// which no other write can overtake on SQLite (`begin immediate`), and on
+    /// PostgreSQL also by the unique index on (person, key); another
     /// conflict means the visitor's identity number was stored by a transaction that
     /// committed meanwhile (PostgreSQL): drop the transaction and try again.
     pub async fn record_check_in(
@@ -138,29 +197,15 @@ impl Tx {
         audit: impl FnOnce(&CheckInRecorded) -> NewAuditEvent,
     ) -> Result<CheckInRecorded> {
         let v = &c.visitor;
-        let found: Option<i64> = match (&v.identity, &v.phone) {
-            (Some(doc), _) => {
-                sqlx::query_scalar("select id from person where id_number = $1")
-                    .bind(doc.number())
-                    .fetch_optional(&mut *self.tx)
-                    .await?
-            }
-            (None, Some(phone)) => {
-                sqlx::query_scalar(
-                    "select id from person where phone = $1 and name_folded = $2 \
-                     order by id limit 1",
-                )
-                .bind(phone.as_str())
-                .bind(v.full_name.folded())
-                .fetch_optional(&mut *self.tx)
+        let found = find_visitor(&mut self.tx, v).await?;
+        if let (Some(person_id), Some(key)) = (found, c.idempotency_key.as_deref()) {
+            if check_in_of_key(&mut self.tx, person_id, key)
                 .await?
+                .is_some()
+            {
+                return Err(key_used());
             }
-            (None, None) => {
-                return Err(StoreError::Invalid(
-                    "a visitor needs a phone or an identity document".into(),
-                ))
-            }
-        };
+        }
         let (person_id, person_created) = match found {
             Some(id) => (id, false),
             None => {
@@ -210,12 +255,7 @@ impl Tx {
         .bind(now)
         .fetch_one(&mut *self.tx)
         .await
-        .map_err(|e| {
-            classify(e, |d| {
-                (d.contains("idempotency_key") || d.contains("check_in_key"))
-                    .then(|| "this idempotency key was already used".to_owned())
-            })
-        })?;
+        .map_err(classify_key_conflict)?;
         let recorded = CheckInRecorded {
             check_in_id,
             person_id,
@@ -280,13 +320,15 @@ impl Store {
             })
     }
 
-    /// The check-in an idempotency key made, if any.
-    pub async fn check_in_by_key(&self, key: &str) -> Result<Option<CheckIn>> {
-        let row = sqlx::query(&format!("{CHECK_IN_SELECT} where c.idempotency_key = $1"))
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(check_in_from_row).transpose()
+    /// The check-in that `visitor` made with idempotency key `key`, if any: a key
+    /// names a submission of one visitor, so the same key from someone else is not
+    /// theirs.
+    pub async fn check_in_by_key(&self, visitor: &Visitor, key: &str) -> Result<Option<CheckIn>> {
+        let mut conn = self.pool().acquire().await?;
+        let Some(person_id) = find_visitor(&mut conn, visitor).await? else {
+            return Ok(None);
+        };
+        check_in_of_key(&mut conn, person_id, key).await
     }
 
     /// A venue's latest check-ins, newest first.

@@ -130,7 +130,7 @@ struct Inner {
     pool: AnyPool,
     backend: Box<dyn Backend>,
     /// SQLite's one writer at a time, queued in the process ([`Store::write_gate`]).
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    write_gate: Option<Arc<tokio::sync::Mutex<tx::WriteTurn>>>,
     /// Administrative units in memory (`unit_cache`).
     units: unit_cache::UnitCache,
     /// The URL with any password masked, for logs.
@@ -168,7 +168,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 write_gate: (kind == BackendKind::Sqlite)
-                    .then(|| Arc::new(tokio::sync::Mutex::new(()))),
+                    .then(|| Arc::new(tokio::sync::Mutex::new(tx::WriteTurn::default()))),
                 units: unit_cache::UnitCache::default(),
                 pool,
                 backend,

@@ -29,10 +29,16 @@ const MAX_BOUND_VALUES: usize = 32_766;
 const MAX_ROWS_PER_INSERT: usize = 4_000;
 /// Page cache per connection, KiB (SQLite's default is 2 MiB).
 const CACHE_KIB: u32 = 64 * 1024;
-/// Page cache of the group commit's writer connection, KiB: the index pages a stream
-/// of check-ins touches at random stay in memory (measured: 6,530 instead of 5,979
-/// check-ins a second on the 50,000-person demo, docs/benchmarks.md §9).
-const BATCH_CACHE_KIB: u32 = 256 * 1024;
+/// Page cache of the group commit's writer connection, KiB: small on purpose. The
+/// SQLite that sqlx links (3.46) walks the whole page cache at the end of every write
+/// transaction in which a B-tree split reordered pages (`balance_nonroot` parks a page
+/// under the number of the pending-byte page, 1 GiB into the file, and the cache then
+/// drops every page "past the end" of a database smaller than that by scanning all of
+/// its hash table). With a stream of check-ins that is every batch, so the walk grew
+/// with the cache: 8 MiB gave 9,600 to 9,700 check-ins a second where 256 MiB gave
+/// 8,600 (alternating runs, docs/benchmarks.md §9); the pages it misses come from the
+/// operating system's cache.
+const BATCH_CACHE_KIB: u32 = 8 * 1024;
 /// How long a writer waits for another writer before failing with "database is locked".
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 /// Rows per batch of a full scan ([`Backend::scan_i64`]).
@@ -90,8 +96,8 @@ fn read_write(options: AnyPoolOptions, role: Role) -> AnyPoolOptions {
                 conn.execute("pragma synchronous = full").await?;
                 conn.execute("pragma foreign_keys = on").await?;
                 // 64 MiB of page cache (the default is 2 MiB): bulk loads and index
-                // builds over millions of rows stay in memory; 256 MiB for the group
-                // commit's writer.
+                // builds over millions of rows stay in memory; 8 MiB for the group
+                // commit's writer (see BATCH_CACHE_KIB).
                 let cache = if role == Role::Batch {
                     BATCH_CACHE_KIB
                 } else {

@@ -16,8 +16,10 @@ use crate::error::{classify, Result};
 use crate::tokens::{self, NewApiToken};
 use crate::users::{self, NewUser};
 use crate::{insert_row, Store};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection, Executor, Transaction};
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use tokio::sync::OwnedMutexGuard;
 
 /// One write transaction: a change and its audit event commit together or not at all.
 ///
@@ -27,9 +29,56 @@ use std::fmt;
 /// After a write fails (a [`crate::StoreError::Conflict`], say), drop the transaction:
 /// PostgreSQL refuses every later statement of a transaction in which one failed.
 pub struct Tx {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: TxConn,
     /// The process's turn to write on SQLite ([`Store::write_gate`]), held to the end.
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _gate: Option<OwnedMutexGuard<WriteTurn>>,
+}
+
+/// The connection of a [`Tx`], which it derefs to.
+pub(crate) enum TxConn {
+    /// A transaction on a pooled connection.
+    Pooled(Transaction<'static, Any>),
+    /// The group commit's writer connection on SQLite ([`Store::begin_batch`]),
+    /// inside `begin immediate`; it goes back to `turn` at commit (the turn, held
+    /// meanwhile, is the process's turn to write). Dropped without a commit, the
+    /// connection closes, which rolls the transaction back, and the next batch opens
+    /// another.
+    Held {
+        conn: AnyConnection,
+        turn: OwnedMutexGuard<WriteTurn>,
+    },
+}
+
+impl Deref for TxConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            TxConn::Pooled(tx) => tx,
+            TxConn::Held { conn, .. } => conn,
+        }
+    }
+}
+
+impl DerefMut for TxConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            TxConn::Pooled(tx) => tx,
+            TxConn::Held { conn, .. } => conn,
+        }
+    }
+}
+
+/// What the process's turn to write on SQLite guards ([`Store::write_gate`]): the
+/// group commit's writer connection between its transactions.
+///
+/// sqlx returns a pooled connection to its pool through a task of its own that pings
+/// it first; the writer's next batch waited for that, about a millisecond of every
+/// 6.5 ms batch cycle under a load of check-ins (docs/benchmarks.md, section 9). Kept
+/// here, out of the pool, the connection is ready for the next batch at once, with its
+/// page cache.
+#[derive(Default)]
+pub(crate) struct WriteTurn {
+    batch: Option<AnyConnection>,
 }
 
 impl fmt::Debug for Tx {
@@ -54,7 +103,10 @@ impl Store {
             Some(sql) => self.pool().begin_with(sql).await?,
             None => self.pool().begin().await?,
         };
-        Ok(Tx { tx, _gate: gate })
+        Ok(Tx {
+            tx: TxConn::Pooled(tx),
+            _gate: gate,
+        })
     }
 
     /// On SQLite, this process's turn to write: the writes of its tasks queue here, in
@@ -64,7 +116,7 @@ impl Store {
     /// [`Tx`] and by [`Store::insert_audit_event`]; never taken twice by one task (a
     /// second write while a [`Tx`] is open would have waited for SQLite's lock anyway).
     /// Other processes (an import) still meet SQLite's lock. `None` on PostgreSQL.
-    pub(crate) async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    pub(crate) async fn write_gate(&self) -> Option<OwnedMutexGuard<WriteTurn>> {
         match &self.inner.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
@@ -73,18 +125,28 @@ impl Store {
 
     /// Starts a write transaction of the group commit's writer (`phongdich_app`'s
     /// `commit_queue`), as [`Store::begin`] does, on a connection of its own on SQLite
-    /// (whose page cache then survives from one batch to the next); on PostgreSQL on
-    /// the shared pool.
+    /// (whose page cache then survives from one batch to the next, kept in the
+    /// process's turn to write: [`WriteTurn`]); on PostgreSQL on the shared pool.
     pub async fn begin_batch(&self) -> Result<Tx> {
-        let Some(pool) = self.inner.backend.batch_pool() else {
+        let (Some(pool), Some(mut turn)) =
+            (self.inner.backend.batch_pool(), self.write_gate().await)
+        else {
             return self.begin().await;
         };
-        let gate = self.write_gate().await;
-        let tx = match self.inner.backend.begin_write_sql() {
-            Some(sql) => pool.begin_with(sql).await?,
-            None => pool.begin().await?,
+        let mut conn = match turn.batch.take() {
+            Some(conn) => conn,
+            None => pool.acquire().await?.detach(),
         };
-        Ok(Tx { tx, _gate: gate })
+        let sql = self
+            .inner
+            .backend
+            .begin_write_sql()
+            .unwrap_or("begin immediate");
+        conn.execute(sql).await?;
+        Ok(Tx {
+            tx: TxConn::Held { conn, turn },
+            _gate: None,
+        })
     }
 
     /// What the first use of an idempotency key made: (action, entity_id); `None` if
@@ -246,7 +308,26 @@ impl Tx {
 
     /// Makes everything written visible at once.
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        match self.tx {
+            TxConn::Pooled(tx) => tx.commit().await?,
+            TxConn::Held { mut conn, mut turn } => {
+                conn.execute("commit").await?;
+                turn.batch = Some(conn);
+            }
+        }
+        Ok(())
+    }
+
+    /// Rolls back now (dropping the transaction does too, later on PostgreSQL's
+    /// pooled connections; on the writer's SQLite connection by closing it).
+    pub async fn rollback(self) -> Result<()> {
+        match self.tx {
+            TxConn::Pooled(tx) => tx.rollback().await?,
+            TxConn::Held { mut conn, mut turn } => {
+                conn.execute("rollback").await?;
+                turn.batch = Some(conn);
+            }
+        }
         Ok(())
     }
 }

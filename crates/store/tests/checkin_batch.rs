@@ -1,6 +1,7 @@
 //! `Tx::record_check_ins` (the group commit's write of a batch of check-ins) against
 //! `Tx::record_check_in` one by one, on SQLite and PostgreSQL: the same persons found or
-//! created, every row and audit event written, a reused idempotency key refused.
+//! created, every row and audit event written, an idempotency key the visitor used
+//! before refused, the same key from someone else accepted.
 
 #![allow(clippy::unwrap_used)]
 
@@ -151,19 +152,60 @@ async fn a_batch_finds_and_creates_visitors_as_single_check_ins_would() {
             .unwrap();
         assert_eq!(events.len(), 2 + rows.len(), "{name}");
 
-        // A key used before fails the whole batch, recognisably.
-        let mut reused = check_in(place, Some("0912000004"), None, "Đặng Ngọc Lan", 21);
+        // A key the visitor used before fails the whole batch, recognisably: from a
+        // committed check-in (key-11 was Trần Thị Bình's), and twice in one batch.
+        let bình = |n| check_in(place, Some("0912000002"), None, "Trần Thị Bình", n);
+        let mut reused = bình(20);
         reused.idempotency_key = Some("key-11".into());
-        let again = [
-            check_in(place, Some("0912000003"), None, "Vũ Thanh Mai", 20),
-            reused,
-        ];
-        let refs: Vec<&NewCheckIn> = again.iter().collect();
+        let fresh = check_in(place, Some("0912000003"), None, "Vũ Thanh Mai", 21);
+        let mut twice = bình(22);
+        twice.idempotency_key = Some("key-21".into());
+        let mut twice_again = bình(23);
+        twice_again.idempotency_key = Some("key-21".into());
+        for batch in [vec![&fresh, &reused], vec![&twice, &fresh, &twice_again]] {
+            let mut tx = store.begin().await.unwrap();
+            let e = tx
+                .record_check_ins(&batch, |_, r| event(r))
+                .await
+                .unwrap_err();
+            assert!(is_key_conflict(&e), "{name}: {e}");
+        }
         let mut tx = store.begin().await.unwrap();
-        let e = tx
-            .record_check_ins(&refs, |_, r| event(r))
+        let e = tx.record_check_in(&reused, event).await.unwrap_err();
+        assert!(is_key_conflict(&e), "{name}: one by one too: {e}");
+        drop(tx);
+
+        // The same key from someone else is their own check-in, in a batch and alone;
+        // each visitor's key finds their own.
+        let mut lan = check_in(place, Some("0912000004"), None, "Đặng Ngọc Lan", 24);
+        lan.idempotency_key = Some("key-11".into());
+        let mut mai = fresh.clone();
+        mai.idempotency_key = Some("key-11".into());
+        let mut tx = store.begin().await.unwrap();
+        let theirs = tx.record_check_ins(&[&lan], |_, r| event(r)).await.unwrap();
+        let hers = tx.record_check_in(&mai, event).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(theirs[0].person_created && hers.person_created, "{name}");
+        let found = |v| store.check_in_by_key(v, "key-11");
+        assert_eq!(
+            found(&reused.visitor).await.unwrap().unwrap().id,
+            got[1].check_in_id,
+            "{name}"
+        );
+        assert_eq!(
+            found(&lan.visitor).await.unwrap().unwrap().id,
+            theirs[0].check_in_id,
+            "{name}"
+        );
+        assert_eq!(
+            found(&mai.visitor).await.unwrap().unwrap().id,
+            hers.check_in_id,
+            "{name}"
+        );
+        assert!(store
+            .check_in_by_key(&reused.visitor, "key-99")
             .await
-            .unwrap_err();
-        assert!(is_key_conflict(&e), "{name}: {e}");
+            .unwrap()
+            .is_none());
     }
 }

@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 /// Check in at the venue of a poster's token (no sign-in). The levels the visit
 /// changes (a visitor overlapping a case becomes F1) are stored before the answer. An
-/// `Idempotency-Key` header makes a retry answer the first check-in (`replayed`).
+/// `Idempotency-Key` header makes a retry answer the first check-in (`replayed`): a key
+/// names one visitor's submission (the same phone and name), and the same key at
+/// another venue is a 409.
 #[utoipa::path(post, path = "/api/v1/checkins", request_body = CheckInInput, security(()),
     params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
     responses((status = 201, body = CheckedIn), (status = 200, body = CheckedIn, description = "a retry with the same Idempotency-Key"),
