@@ -447,7 +447,8 @@ impl Writer {
         match together {
             Ok((tx, out)) => Ok((Some(tx), out.into_iter().map(Ok).collect())),
             Err(e) if jobs.len() == 1 => Ok((None, vec![Err(e)])),
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(error = %e, jobs = jobs.len(), "a batch failed; writing it again job by job");
                 // Whatever failed (one job, or the transaction), find out job by job.
                 self.stats.replays.fetch_add(1, Ordering::Relaxed);
                 let (tx, outcomes) = self.with_savepoints(jobs).await?;
