@@ -211,14 +211,14 @@ impl Tx {
             ));
         }
         let marks = Marks::of(self.tx.backend_name());
-        let persons: Vec<(i64, NewPerson)> = rows
+        let (person_ids, persons): (Vec<i64>, Vec<NewPerson>) = rows
             .iter()
             .zip(planned)
             .filter(|(_, r)| r.person_created)
-            .map(|(c, r)| (r.person_id, new_person(c)))
-            .collect();
-        self.insert_with_ids(marks, &persons).await?;
-        let presences: Vec<(i64, NewPresence)> = rows
+            .map(|(c, r)| (r.person_id, c.visitor.new_person()))
+            .unzip();
+        self.insert_rows(marks, &persons, Some(&person_ids)).await?;
+        let (presence_ids, presences): (Vec<i64>, Vec<NewPresence>) = rows
             .iter()
             .zip(planned)
             .map(|(c, r)| {
@@ -229,30 +229,16 @@ impl Tx {
                 };
                 (r.presence_id, presence)
             })
-            .collect();
-        self.insert_with_ids(marks, &presences).await?;
+            .unzip();
+        self.insert_rows(marks, &presences, Some(&presence_ids))
+            .await?;
         self.insert_check_ins(marks, rows, planned).await?;
         let events: Vec<NewAuditEvent> = planned
             .iter()
             .enumerate()
             .map(|(i, r)| audit(i, r))
             .collect();
-        let columns = NewAuditEvent::TABLE.data_columns();
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut sink = ArgSink::with_capacity(chunk.len() * columns.len());
-            for e in chunk {
-                e.write(&mut sink);
-            }
-            let sql = format!(
-                "insert into audit_event ({}) values {}",
-                columns.join(", "),
-                placeholders(marks, chunk.len(), columns.len(), 1)
-            );
-            sqlx::query_with(&sql, sink.finish()?)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| classify(e, |_| None))?;
-        }
+        self.insert_rows(marks, &events, None).await?;
         Ok(())
     }
 
@@ -302,13 +288,30 @@ impl Tx {
         Ok(ids)
     }
 
-    /// Inserts `rows` (id, row) of `R`'s table.
-    async fn insert_with_ids<R: BulkRow>(&mut self, marks: Marks, rows: &[(i64, R)]) -> Result<()> {
-        let columns = R::TABLE.columns;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    /// Inserts `rows` of `R`'s table, with the ids `ids` gives them (in order), or
+    /// with the ones the database chooses.
+    async fn insert_rows<R: BulkRow>(
+        &mut self,
+        marks: Marks,
+        rows: &[R],
+        ids: Option<&[i64]>,
+    ) -> Result<()> {
+        if ids.is_some_and(|ids| ids.len() != rows.len()) {
+            return Err(StoreError::Invalid("as many ids as rows are needed".into()));
+        }
+        let columns = match ids {
+            Some(_) => R::TABLE.columns,
+            None => R::TABLE.data_columns(),
+        };
+        for (start, chunk) in (0..)
+            .step_by(ROWS_PER_STATEMENT)
+            .zip(rows.chunks(ROWS_PER_STATEMENT))
+        {
             let mut sink = ArgSink::with_capacity(chunk.len() * columns.len());
-            for (id, row) in chunk {
-                sink.int(*id);
+            for (j, row) in chunk.iter().enumerate() {
+                if let Some(ids) = ids {
+                    sink.int(ids[start + j]);
+                }
                 row.write(&mut sink);
             }
             let sql = format!(
@@ -468,24 +471,6 @@ impl Tx {
                 .map_err(classify_key_conflict)?;
         }
         Ok(())
-    }
-}
-
-/// The person a check-in's visitor becomes when not found.
-fn new_person(c: &NewCheckIn) -> NewPerson {
-    let v = &c.visitor;
-    NewPerson {
-        id: None,
-        reference: v.new_reference.clone(),
-        full_name: v.full_name.clone(),
-        birth: v.birth,
-        sex: v.sex,
-        identity: v.identity.clone(),
-        nationality: "VN".to_owned(),
-        phone: v.phone.clone(),
-        address: v.address.clone(),
-        unit_code: None,
-        household_id: None,
     }
 }
 

@@ -35,6 +35,25 @@ pub struct Visitor {
     pub new_reference: String,
 }
 
+impl Visitor {
+    /// The person this visitor becomes when no stored person is them.
+    pub(crate) fn new_person(&self) -> NewPerson {
+        NewPerson {
+            id: None,
+            reference: self.new_reference.clone(),
+            full_name: self.full_name.clone(),
+            birth: self.birth,
+            sex: self.sex,
+            identity: self.identity.clone(),
+            nationality: "VN".to_owned(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
+            unit_code: None,
+            household_id: None,
+        }
+    }
+}
+
 /// One check-in to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCheckIn {
@@ -209,19 +228,7 @@ impl Tx {
         let (person_id, person_created) = match found {
             Some(id) => (id, false),
             None => {
-                let person = NewPerson {
-                    id: None,
-                    reference: v.new_reference.clone(),
-                    full_name: v.full_name.clone(),
-                    birth: v.birth,
-                    sex: v.sex,
-                    identity: v.identity.clone(),
-                    nationality: "VN".to_owned(),
-                    phone: v.phone.clone(),
-                    address: v.address.clone(),
-                    unit_code: None,
-                    household_id: None,
-                };
+                let person = v.new_person();
                 (
                     insert_row(&mut self.tx, &person, person_conflict(&person)).await?,
                     true,

@@ -308,23 +308,23 @@ impl Tx {
 
     /// Makes everything written visible at once.
     pub async fn commit(self) -> Result<()> {
-        match self.tx {
-            TxConn::Pooled(tx) => tx.commit().await?,
-            TxConn::Held { mut conn, mut turn } => {
-                conn.execute("commit").await?;
-                turn.batch = Some(conn);
-            }
-        }
-        Ok(())
+        self.end(true).await
     }
 
     /// Rolls back now (dropping the transaction does too, later on PostgreSQL's
     /// pooled connections; on the writer's SQLite connection by closing it).
     pub async fn rollback(self) -> Result<()> {
+        self.end(false).await
+    }
+
+    /// Commits or rolls back; the writer's SQLite connection goes back to its turn.
+    async fn end(self, commit: bool) -> Result<()> {
         match self.tx {
+            TxConn::Pooled(tx) if commit => tx.commit().await?,
             TxConn::Pooled(tx) => tx.rollback().await?,
             TxConn::Held { mut conn, mut turn } => {
-                conn.execute("rollback").await?;
+                conn.execute(if commit { "commit" } else { "rollback" })
+                    .await?;
                 turn.batch = Some(conn);
             }
         }
