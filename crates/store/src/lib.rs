@@ -199,6 +199,7 @@ impl Store {
     /// Closes every connection; waits for checked-out ones to come back.
     pub async fn close(&self) {
         self.inner.pool.close().await;
+        self.close_batch_connection().await;
     }
 
     /// The `statement_timeout` of a connection of the shared pool (PostgreSQL's text,

@@ -149,6 +149,18 @@ impl Store {
         })
     }
 
+    /// Closes the group commit's SQLite connection kept between batches, once the
+    /// batch writing now (if any) has ended; the next batch opens another.
+    pub(crate) async fn close_batch_connection(&self) {
+        if let Some(mut turn) = self.write_gate().await {
+            if let Some(conn) = turn.batch.take() {
+                if let Err(e) = sqlx::Connection::close(conn).await {
+                    tracing::debug!(error = %e, "closing the writer's connection");
+                }
+            }
+        }
+    }
+
     /// What the first use of an idempotency key made: (action, entity_id); `None` if
     /// `user_id` never used `key` (or the transaction that used it rolled back).
     pub async fn idempotent_result(

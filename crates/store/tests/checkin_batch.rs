@@ -209,3 +209,52 @@ async fn a_batch_finds_and_creates_visitors_as_single_check_ins_would() {
             .is_none());
     }
 }
+
+#[tokio::test]
+async fn the_writers_transactions_commit_roll_back_and_survive_a_drop() {
+    for db in all_backends().await.unwrap() {
+        let store = &db.store;
+        let name = db.name();
+        let write = |n: i64| {
+            let mut e = event(&CheckInRecorded {
+                check_in_id: n,
+                person_id: 0,
+                person_created: false,
+                presence_id: 0,
+            });
+            e.entity = "writer-test".into();
+            e
+        };
+        let mut tx = store.begin_batch().await.unwrap();
+        tx.insert_audit_event(&write(1)).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_batch().await.unwrap();
+        tx.insert_audit_event(&write(2)).await.unwrap();
+        tx.rollback().await.unwrap();
+        // Dropped without a commit: rolled back (on SQLite by closing the writer's
+        // connection); the next batch opens another.
+        let mut tx = store.begin_batch().await.unwrap();
+        tx.insert_audit_event(&write(3)).await.unwrap();
+        drop(tx);
+        let mut tx = store.begin_batch().await.unwrap();
+        tx.insert_audit_event(&write(4)).await.unwrap();
+        tx.commit().await.unwrap();
+        // Other writers are not kept waiting by what the batches left.
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_audit_event(&write(5)).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut ids: Vec<String> = store
+            .audit_search(&AuditFilter {
+                entity: Some("writer-test".into()),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.entity_id)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["1", "4", "5"], "{name}");
+    }
+}
