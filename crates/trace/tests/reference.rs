@@ -94,6 +94,46 @@ fn split(items: &[Item]) -> (Vec<Case>, Vec<Contact>, Vec<Presence>) {
     (cases, contacts, presences)
 }
 
+/// The levels and links of every person before a change.
+struct Snapshot {
+    levels: Vec<Option<(u8, i64)>>,
+    links: Vec<Option<phongdich_trace::Link>>,
+}
+
+impl Snapshot {
+    fn of(engine: &Engine) -> Self {
+        Self {
+            levels: levels(engine, PERSONS),
+            links: (0..PERSONS as u32).map(|v| engine.link(v)).collect(),
+        }
+    }
+
+    /// After the change that gave `update`: the levels are the naive reference's over
+    /// the items now stored, every person whose level or link moved is reported, and
+    /// every chain is sound.
+    fn check(
+        &self,
+        engine: &Engine,
+        params: &Params,
+        update: &phongdich_trace::Update,
+        (cases, contacts, presences): (&[Case], &[Contact], &[Presence]),
+    ) -> Result<(), String> {
+        let now = levels(engine, PERSONS);
+        let expected = naive(params, PERSONS, cases, contacts, presences);
+        if now != expected {
+            return Err(format!("levels {now:?}, expected {expected:?}"));
+        }
+        let states = self.levels.iter().zip(&self.links).zip(&now);
+        for (v, ((was, link_was), is)) in (0u32..).zip(states) {
+            let moved = was != is || *link_was != engine.link(v);
+            if moved && !update.changed.contains(&v) {
+                return Err(format!("{v} changed {was:?} -> {is:?} but not reported"));
+            }
+        }
+        check_chains(engine, PERSONS, cases, contacts, presences)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -128,8 +168,7 @@ proptest! {
         engine.set_scan_from(if scan { 0 } else { usize::MAX });
         let mut added: Vec<Item> = Vec::new();
         for &i in &order {
-            let before = levels(&engine, PERSONS);
-            let links_before: Vec<_> = (0..PERSONS as u32).map(|v| engine.link(v)).collect();
+            let before = Snapshot::of(&engine);
             let update = match &items[i] {
                 Item::Case(c) => engine.add_case(*c),
                 Item::Contact(c) => engine.add_contact(*c),
@@ -138,18 +177,9 @@ proptest! {
             .unwrap();
             added.push(items[i].clone());
             let (cases, contacts, presences) = split(&added);
-            let now = levels(&engine, PERSONS);
-            prop_assert_eq!(&now, &naive(&params, PERSONS, &cases, &contacts, &presences),
-                "after adding {:?}", &items[i]);
-            for v in 0..PERSONS {
-                let link_changed = engine.link(v as u32) != links_before[v];
-                if before[v] != now[v] || link_changed {
-                    prop_assert!(update.changed.contains(&(v as u32)),
-                        "{} changed {:?} -> {:?} but not reported", v, before[v], now[v]);
-                }
-            }
-            check_chains(&engine, PERSONS, &cases, &contacts, &presences)
-                .map_err(TestCaseError::fail)?;
+            before
+                .check(&engine, &params, &update, (&cases, &contacts, &presences))
+                .map_err(|e| TestCaseError::fail(format!("after adding {:?}: {e}", &items[i])))?;
         }
     }
 }
@@ -184,23 +214,15 @@ proptest! {
         }
         for (which, length) in moves {
             let i = which.index(presences.len());
-            let before = levels(&engine, PERSONS);
-            let links_before: Vec<_> = (0..PERSONS as u32).map(|v| engine.link(v)).collect();
+            let before = Snapshot::of(&engine);
             let end = presences[i].start + length;
             let update = engine.set_presence_end(presences[i], end).unwrap();
             presences[i].end = end;
-            let now = levels(&engine, PERSONS);
-            prop_assert_eq!(&now, &naive(&params, PERSONS, &cases, &contacts, &presences),
-                "after moving the end of {:?} to {}", presences[i], end);
-            for v in 0..PERSONS {
-                let link_changed = engine.link(v as u32) != links_before[v];
-                if before[v] != now[v] || link_changed {
-                    prop_assert!(update.changed.contains(&(v as u32)),
-                        "{} changed {:?} -> {:?} but not reported", v, before[v], now[v]);
-                }
-            }
-            check_chains(&engine, PERSONS, &cases, &contacts, &presences)
-                .map_err(TestCaseError::fail)?;
+            before
+                .check(&engine, &params, &update, (&cases, &contacts, &presences))
+                .map_err(|e| {
+                    TestCaseError::fail(format!("after moving the end of {:?} to {end}: {e}", presences[i]))
+                })?;
         }
     }
 }
